@@ -1,0 +1,45 @@
+"""The `Pipeline` interface: what ``dgen run NAME`` runs."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+__all__ = ["Pipeline", "RunContext"]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where and how a run happens.
+
+    Attributes:
+        run_dir: the run directory (created by the caller); every artifact goes there.
+        device: the torch device to compute on.
+        resume: continue the run saved in ``run_dir`` instead of starting afresh.
+        progress: show a progress bar.
+    """
+
+    run_dir: Path
+    device: torch.device
+    resume: bool = False
+    progress: bool = True
+
+
+class Pipeline(ABC):
+    """A runnable experiment with typed options.
+
+    ``config_class`` is a dataclass whose fields are the pipeline's options (set with
+    ``--set key=value``, ``--config FILE`` or, for the fields ``task``, ``backbone`` and
+    ``seed``, the options of the same name). :meth:`run` returns the metrics it also
+    writes to ``run_dir/metrics.json``.
+    """
+
+    config_class: ClassVar[type]
+
+    @abstractmethod
+    def run(self, config: Any, context: RunContext) -> dict[str, Any]:
+        """Run with ``config`` (an instance of ``config_class``); return the metrics."""

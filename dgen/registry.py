@@ -1,0 +1,120 @@
+"""A registry of named factories, one per kind of component.
+
+Plugins fill registries through the ``register_*`` hooks (see :mod:`dgen.hookspecs`).
+Names are validated at registration; look-ups of unknown names list what is
+available and the closest match. A name may always be qualified by its plugin,
+``plugin:name``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dgen.errors import RegistryError, UnknownNameError
+
+__all__ = ["Entry", "Registry", "NAME_PATTERN"]
+
+#: registered names: lower-case words joined by '-' or '_' (e.g. ``unet``, ``deeplabv3plus``, ``first_order``).
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered component: its name, factory, owning plugin and free-form metadata."""
+
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def qualified_name(self) -> str:
+        """``plugin:name``."""
+        return f"{self.plugin}:{self.name}"
+
+    @property
+    def description(self) -> str:
+        """``meta['description']``, else the first line of the factory's docstring."""
+        text = self.meta.get("description") or inspect.getdoc(self.factory) or ""
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+
+class Registry:
+    """Named factories of one kind (``"tasks"``, ``"segmenters"``, ...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    @property
+    def singular(self) -> str:
+        """The kind in the singular, for messages (``"segmenter"``)."""
+        return self.kind[:-1] if self.kind.endswith("s") else self.kind
+
+    def register(self, name: str, factory: Callable[..., Any], *, plugin: str, **meta: Any) -> Entry:
+        """Add ``factory`` under ``name`` for ``plugin``.
+
+        Raises:
+            RegistryError: the name is malformed, the factory is not callable, or the
+                name is already registered (by this or another plugin; both are named).
+        """
+        where = f"plugin '{plugin}'"
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            raise RegistryError(
+                f"{where} registers {self.singular} {name!r}: a name must match {NAME_PATTERN.pattern} "
+                f"(lower-case letters, digits, '-' or '_', starting with a letter); rename it."
+            )
+        if not callable(factory):
+            raise RegistryError(
+                f"{where} registers {self.singular} '{name}' with a non-callable factory "
+                f"{factory!r} ({type(factory).__name__}); pass a class or function."
+            )
+        if name in self._entries:
+            other = self._entries[name].plugin
+            if other == plugin:
+                raise RegistryError(f"{where} registers {self.singular} '{name}' twice; register it once.")
+            raise RegistryError(
+                f"{self.singular} '{name}' is registered by both plugin '{other}' ({other}:{name}) and "
+                f"plugin '{plugin}' ({plugin}:{name}); uninstall or rename one, or choose the plugins "
+                f"to load with DGEN_PLUGINS."
+            )
+        entry = Entry(name=name, factory=factory, plugin=plugin, meta=dict(meta))
+        self._entries[name] = entry
+        return entry
+
+    def get(self, name: str) -> Entry:
+        """The entry for ``name`` or ``plugin:name``; unknown names raise ``UnknownNameError``."""
+        plugin, _, bare = name.rpartition(":")
+        entry = self._entries.get(bare)
+        if entry is None or (plugin and entry.plugin != plugin):
+            raise UnknownNameError(self.singular, name, self.names(qualified=bool(plugin)))
+        return entry
+
+    def create(self, name: str, /, **kwargs: Any) -> Any:
+        """Call the factory of ``name`` with ``kwargs``; arguments that are None are dropped."""
+        return self.get(name).factory(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def names(self, *, qualified: bool = False) -> list[str]:
+        """The registered names, sorted (``plugin:name`` when ``qualified``)."""
+        return sorted(e.qualified_name if qualified else e.name for e in self._entries.values())
+
+    def entries(self) -> list[Entry]:
+        """Every entry, sorted by name."""
+        return [self._entries[n] for n in sorted(self._entries)]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        plugin, _, bare = name.rpartition(":")
+        entry = self._entries.get(bare)
+        return entry is not None and (not plugin or entry.plugin == plugin)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,104 @@
+"""Running a registered pipeline in a run directory (fresh, or resumed).
+
+The command line calls :func:`run_pipeline`; so can Python code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dgen.config import build_config, config_to_dict
+from dgen.device import resolve_device
+from dgen.errors import ConfigError, ResumeError
+from dgen.pipeline import Pipeline, RunContext
+from dgen.plugins import registry
+
+__all__ = ["RunResult", "run_pipeline", "default_run_dir", "CONFIG_FILE", "METRICS_FILE"]
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced: its directory, metrics, and whether it had already finished."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    already_finished: bool = False
+
+
+def default_run_dir(pipeline: str, values: Mapping[str, Any], root: Path = Path("runs")) -> Path:
+    """``runs/<pipeline>[-<task>][-<backbone>]-s<seed>-<timestamp>``."""
+    parts = [pipeline] + [str(values[k]) for k in ("task", "backbone") if values.get(k) is not None]
+    parts.append(f"s{values.get('seed', 0)}")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = root / "-".join(parts + [stamp])
+    n = 1
+    while path.exists():
+        n += 1
+        path = root / "-".join(parts + [f"{stamp}.{n}"])
+    return path
+
+
+def _resumed_values(run_dir: Path, given: Mapping[str, Any], config_class: type) -> dict[str, Any]:
+    path = run_dir / CONFIG_FILE
+    if not path.is_file():
+        raise ResumeError(f"cannot resume {run_dir}: it has no {CONFIG_FILE}; pass the directory of an earlier run.")
+    try:
+        saved = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ResumeError(f"cannot resume {run_dir}: {path} is not valid JSON ({exc}).") from exc
+    saved.pop("pipeline", None)
+    wanted = config_to_dict(build_config(config_class, given))
+    defaults = config_to_dict(config_class())
+    differ = sorted(k for k in given if wanted[k] != saved.get(k, defaults[k]))
+    if differ:
+        detail = ", ".join(f"{k}: saved {saved.get(k)!r}, given {wanted[k]!r}" for k in differ)
+        raise ResumeError(
+            f"cannot resume {run_dir} with a different configuration ({detail}); "
+            f"drop those options or start a new run with --out."
+        )
+    return saved
+
+
+def run_pipeline(
+    name: str,
+    values: Mapping[str, Any],
+    *,
+    out: Path | None = None,
+    resume: Path | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> RunResult:
+    """Run pipeline ``name`` with option ``values`` (strings or JSON values).
+
+    A fresh run writes ``config.json`` into ``out`` (default :func:`default_run_dir`);
+    with ``resume`` the saved configuration is used, given values must agree with it,
+    and a run that already wrote ``metrics.json`` is not run again.
+    """
+    pipeline: Pipeline = registry("pipelines").create(name)
+    config_class = pipeline.config_class
+    if resume is not None:
+        if out is not None and Path(out) != Path(resume):
+            raise ConfigError(f"--out {out} and --resume {resume} disagree; a resumed run stays in its directory.")
+        run_dir = Path(resume)
+        values = _resumed_values(run_dir, values, config_class)
+        finished = run_dir / METRICS_FILE
+        if finished.is_file():
+            return RunResult(run_dir, json.loads(finished.read_text()), already_finished=True)
+    config = build_config(config_class, values)
+    if resume is None:
+        run_dir = Path(out) if out is not None else default_run_dir(name, config_to_dict(config))
+        if (run_dir / CONFIG_FILE).exists():
+            raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out.")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / CONFIG_FILE).write_text(json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
+    context = RunContext(run_dir=run_dir, device=resolve_device(device), resume=resume is not None, progress=progress)
+    metrics = pipeline.run(config, context)
+    return RunResult(run_dir, metrics)
