@@ -34,7 +34,13 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-_state = {"debug": os.environ.get("DGEN_DEBUG", "") not in ("", "0")}
+
+
+def _debug_env() -> bool:
+    return os.environ.get("DGEN_DEBUG", "") not in ("", "0")
+
+
+_state = {"debug": _debug_env()}
 
 
 @contextmanager
@@ -63,7 +69,7 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
 ) -> None:
     """dgen: differentiable data generation."""
-    _state["debug"] = _state["debug"] or debug
+    _state["debug"] = debug or _debug_env()  # per invocation: an earlier --debug in this process must not stick
 
 
 @app.command("plugins")

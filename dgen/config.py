@@ -86,6 +86,17 @@ def coerce(key: str, value: Any, tp: Any) -> Any:
             if value == choice or (isinstance(value, str) and str(choice) == value):
                 return choice
         raise UnknownNameError(f"value for option '{key}'", str(value), [str(a) for a in args])
+    if origin is dict:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(
+                    f"option {key}={value!r} is not a JSON object; write e.g. {key}='{{\"encoder\": \"resnet18\"}}'."
+                ) from None
+        if not isinstance(value, dict):
+            raise fail
+        return dict(value)
     if origin in (tuple, list):
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
@@ -100,7 +111,7 @@ def coerce(key: str, value: Any, tp: Any) -> Any:
             return value.lower() in _TRUE
         raise fail
     if tp in (int, float):
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise fail
         try:
             number = float(value) if tp is float else int(str(value), 0) if isinstance(value, str) else value
@@ -127,8 +138,9 @@ def coerce(key: str, value: Any, tp: Any) -> Any:
 def build_config(cls: type[C], values: Mapping[str, Any], *, source: str = "option") -> C:
     """Build dataclass ``cls`` from ``values``, type-checking each one.
 
-    Unknown keys raise ``UnknownNameError`` with the closest field name; the
-    dataclass's ``__post_init__`` may add cross-field checks.
+    Unknown keys raise ``UnknownNameError`` with the closest field name, fields
+    without a default that ``values`` lacks a ``ConfigError``; the dataclass's
+    ``__post_init__`` may add cross-field checks.
     """
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     hints = typing.get_type_hints(cls)
@@ -137,6 +149,15 @@ def build_config(cls: type[C], values: Mapping[str, Any], *, source: str = "opti
         if key not in fields:
             raise UnknownNameError(f"{source} for {cls.__name__}", key, fields)
         kwargs[key] = coerce(key, value, hints[key])
+    missing = [
+        name for name, f in fields.items()
+        if name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(
+            f"{cls.__name__} has no value for the required {source}(s) {', '.join(missing)}; "
+            f"give e.g. --set {missing[0]}=<value> or put it in the --config file."
+        )
     return cls(**kwargs)
 
 

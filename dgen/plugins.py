@@ -131,7 +131,7 @@ def load_plugins(plugins_env: str | None = None, *, extra: Mapping[str, Any] | N
     registries = {kind: Registry(kind) for kind in hookspecs.HOOK_KINDS.values()}
     by_name = {info.name: info for info in infos}
     for hook_name, kind in hookspecs.HOOK_KINDS.items():
-        for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
+        for impl in getattr(manager.hook, hook_name).get_hookimpls():  # registration order: built-in first
             info = by_name[impl.plugin_name]
 
             def register(name: str, factory: Any, _kind: str = kind, _info: PluginInfo = info, **meta: Any) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dgen.checkpoint import atomic_write_text
 from dgen.config import build_config, config_to_dict
 from dgen.device import resolve_device
 from dgen.errors import ConfigError, ResumeError
@@ -46,25 +47,40 @@ def default_run_dir(pipeline: str, values: Mapping[str, Any], root: Path = Path(
     return path
 
 
-def _resumed_values(run_dir: Path, given: Mapping[str, Any], config_class: type) -> dict[str, Any]:
+def _read_json(path: Path, run_dir: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ResumeError(
+            f"cannot resume {run_dir}: {path} is not valid JSON ({exc}); it was not written by dgen or is truncated."
+        ) from exc
+
+
+def _resumed_config(run_dir: Path, name: str, given: Mapping[str, Any], config_class: type) -> Any:
+    """The configuration saved in ``run_dir``; ``given`` values must agree with it."""
     path = run_dir / CONFIG_FILE
     if not path.is_file():
         raise ResumeError(f"cannot resume {run_dir}: it has no {CONFIG_FILE}; pass the directory of an earlier run.")
-    try:
-        saved = json.loads(path.read_text())
-    except ValueError as exc:
-        raise ResumeError(f"cannot resume {run_dir}: {path} is not valid JSON ({exc}).") from exc
-    saved.pop("pipeline", None)
-    wanted = config_to_dict(build_config(config_class, given))
-    defaults = config_to_dict(config_class())
-    differ = sorted(k for k in given if wanted[k] != saved.get(k, defaults[k]))
+    saved = _read_json(path, run_dir)
+    if not isinstance(saved, dict):
+        raise ResumeError(f"cannot resume {run_dir}: {path} holds a {type(saved).__name__}, not an object of options.")
+    saved_pipeline = saved.pop("pipeline", name)
+    if saved_pipeline != name:
+        raise ResumeError(
+            f"cannot resume {run_dir} with pipeline '{name}': it is a run of '{saved_pipeline}'; "
+            f"run `dgen run {saved_pipeline} --resume {run_dir}`."
+        )
+    config = build_config(config_class, saved, source="saved option")
+    before = config_to_dict(config)
+    after = config_to_dict(build_config(config_class, {**saved, **given}))
+    differ = sorted(k for k in after if after[k] != before[k])
     if differ:
-        detail = ", ".join(f"{k}: saved {saved.get(k)!r}, given {wanted[k]!r}" for k in differ)
+        detail = ", ".join(f"{k}: saved {before[k]!r}, given {after[k]!r}" for k in differ)
         raise ResumeError(
             f"cannot resume {run_dir} with a different configuration ({detail}); "
             f"drop those options or start a new run with --out."
         )
-    return saved
+    return config
 
 
 def run_pipeline(
@@ -84,21 +100,27 @@ def run_pipeline(
     """
     pipeline: Pipeline = registry("pipelines").create(name)
     config_class = pipeline.config_class
+    values = dict(values)
+    saved_for = values.pop("pipeline", name)  # a saved config.json may be passed back with --config
+    if saved_for != name:
+        raise ConfigError(f"the options given are for pipeline '{saved_for}', not '{name}'; run `dgen run {saved_for}`.")
+    torch_device = resolve_device(device)  # before anything is written: a bad --device leaves no run behind
     if resume is not None:
         if out is not None and Path(out) != Path(resume):
             raise ConfigError(f"--out {out} and --resume {resume} disagree; a resumed run stays in its directory.")
         run_dir = Path(resume)
-        values = _resumed_values(run_dir, values, config_class)
+        config = _resumed_config(run_dir, name, values, config_class)
         finished = run_dir / METRICS_FILE
         if finished.is_file():
-            return RunResult(run_dir, json.loads(finished.read_text()), already_finished=True)
-    config = build_config(config_class, values)
-    if resume is None:
+            return RunResult(run_dir, _read_json(finished, run_dir), already_finished=True)
+    else:
+        config = build_config(config_class, values)
         run_dir = Path(out) if out is not None else default_run_dir(name, config_to_dict(config))
         if (run_dir / CONFIG_FILE).exists():
             raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out.")
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / CONFIG_FILE).write_text(json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
-    context = RunContext(run_dir=run_dir, device=resolve_device(device), resume=resume is not None, progress=progress)
+        saved = {"pipeline": name, **config_to_dict(config)}
+        atomic_write_text(run_dir / CONFIG_FILE, json.dumps(saved, indent=2) + "\n")
+    context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress)
     metrics = pipeline.run(config, context)
     return RunResult(run_dir, metrics)
