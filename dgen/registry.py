@@ -3,7 +3,9 @@
 Plugins fill registries through the ``register_*`` hooks (see :mod:`dgen.hookspecs`).
 Names are validated at registration; look-ups of unknown names list what is
 available and the closest match. A name may always be qualified by its plugin,
-``plugin:name``.
+``plugin:name``. An entry registered with ``family=True`` stands for a family of
+components named ``name:<variant>`` (e.g. ``smp:Unet:resnet34``); its factory is
+called with the whole name as first argument.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dgen.errors import RegistryError, UnknownNameError
+from dgen.errors import ConfigError, RegistryError, UnknownNameError
 
 __all__ = ["Entry", "Registry", "NAME_PATTERN"]
 
@@ -38,9 +40,9 @@ class Entry:
 
     @property
     def description(self) -> str:
-        """``meta['description']``, else the first line of the factory's docstring."""
-        text = self.meta.get("description") or inspect.getdoc(self.factory) or ""
-        return text.strip().splitlines()[0] if text.strip() else ""
+        """``meta['description']``, else the first paragraph of the factory's docstring, on one line."""
+        text = str(self.meta.get("description") or inspect.getdoc(self.factory) or "").strip()
+        return " ".join(text.split("\n\n")[0].split())
 
 
 class Registry:
@@ -86,8 +88,16 @@ class Registry:
         self._entries[name] = entry
         return entry
 
+    def _family(self, name: str) -> Entry | None:
+        head, sep, _ = name.partition(":")
+        entry = self._entries.get(head)
+        return entry if sep and entry is not None and entry.meta.get("family") else None
+
     def get(self, name: str) -> Entry:
-        """The entry for ``name`` or ``plugin:name``; unknown names raise ``UnknownNameError``."""
+        """The entry for ``name``, ``plugin:name`` or ``family:variant``; unknown names raise ``UnknownNameError``."""
+        family = self._family(name)
+        if family is not None:
+            return family
         plugin, _, bare = name.rpartition(":")
         entry = self._entries.get(bare)
         if entry is None or (plugin and entry.plugin != plugin):
@@ -95,8 +105,20 @@ class Registry:
         return entry
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
-        """Call the factory of ``name`` with ``kwargs``; arguments that are None are dropped."""
-        return self.get(name).factory(**{k: v for k, v in kwargs.items() if v is not None})
+        """Call the factory of ``name`` with ``kwargs``; arguments that are None are dropped.
+
+        A family entry's factory also receives ``name`` itself as its first argument.
+        """
+        entry = self.get(name)
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        if self._family(name) is not None:
+            return entry.factory(name, **kwargs)
+        if entry.meta.get("family"):
+            raise ConfigError(
+                f"{self.singular} '{name}' is a family, not one component; name a member as "
+                f"{entry.name}:<variant> ({entry.description})."
+            )
+        return entry.factory(**kwargs)
 
     def names(self, *, qualified: bool = False) -> list[str]:
         """The registered names, sorted (``plugin:name`` when ``qualified``)."""
@@ -109,6 +131,8 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
+        if self._family(name) is not None:
+            return True
         plugin, _, bare = name.rpartition(":")
         entry = self._entries.get(bare)
         return entry is not None and (not plugin or entry.plugin == plugin)

@@ -15,7 +15,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c "
 fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install --upgrade pip "setuptools>=64" wheel
+"${pip[@]}" install --upgrade pip "setuptools>=77" wheel
 if ! "$venv/bin/python" -c "import torch, torchvision" 2>/dev/null; then
   # shellcheck disable=SC2086
   "${pip[@]}" install $torch_spec

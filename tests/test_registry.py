@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dgen.errors import RegistryError, UnknownNameError
+from dgen.errors import ConfigError, RegistryError, UnknownNameError
 from dgen.registry import Registry
 
 
@@ -71,3 +71,12 @@ def test_qualified_lookup_checks_plugin():
     assert reg.get("p:unet").name == "unet"
     with pytest.raises(UnknownNameError, match="p:unet"):
         reg.get("q:unet")
+
+
+def test_family_entry_receives_the_full_name():
+    reg = Registry("segmenters")
+    reg.register("smp", lambda name, **kw: (name, kw), plugin="p", family=True, description="smp:<Arch>:<encoder>")
+    assert reg.create("smp:Unet:resnet18", classes=1) == ("smp:Unet:resnet18", {"classes": 1})
+    assert "smp:FPN:x" in reg
+    with pytest.raises(ConfigError, match=r"name a member as smp:<variant> \(smp:<Arch>:<encoder>\)"):
+        reg.create("smp")
