@@ -1,0 +1,119 @@
+"""Look-ahead by optimizer steps, shared by the ``unroll`` (differentiable) and ``first_order`` solvers.
+
+For a hypergradient level T, every level between T and its lower levels is stepped K times in
+topological order, each step's loss evaluated in a Context that holds T's live variables and the
+look-ahead values of the levels already stepped; then T's loss is evaluated at the look-aheads and
+differentiated with respect to T's variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from dgen.errors import ConfigError
+from dgen.mlo import diffopt
+from dgen.mlo.context import Context
+from dgen.mlo.grads import level_grads
+from dgen.mlo.level import Level
+from dgen.mlo.problem import Problem
+from dgen.mlo.solvers.base import FirstStep, Hypergradient
+
+__all__ = ["FuncTrajectory", "Trajectory", "check_steps", "lookahead_hypergradient"]
+
+
+class Trajectory(Protocol):
+    """The look-ahead of one level, advanced one optimizer step at a time."""
+
+    #: current look-ahead values, one per parameter of the level
+    params: list[Tensor]
+
+    def evaluation_params(self) -> list[Tensor]:
+        """The values at which the next loss must be evaluated (and differentiated)."""
+        ...
+
+    def step(self, loss: Tensor, where: str) -> list[Tensor]:
+        """Advance :attr:`params` by one optimizer step on ``loss`` (evaluated at :meth:`evaluation_params`);
+        return that step's gradient, detached."""
+        ...
+
+
+class FuncTrajectory:
+    """Look-ahead by :mod:`dgen.mlo.diffopt` steps that equal the level's ``torch.optim`` steps.
+
+    Args:
+        level: the level to step; its optimizer's state is read, never changed.
+        create_graph: keep the graph of every step (exact hypergradients), else detach them.
+        self_second_order: with ``create_graph``, differentiate through the level's own gradient
+            at its own look-ahead (the d(step)/d(own variables) Hessian terms); when False each
+            gradient is taken at a detached copy of the level's variables, which keeps the mixed
+            terms with respect to upper variables and drops those Hessian terms.
+    """
+
+    def __init__(self, level: Level, *, create_graph: bool, self_second_order: bool = True) -> None:
+        self.level = level
+        self.params: list[Tensor] = list(level.params)
+        self._state = diffopt.initial_state(level.optimizer, level.params)
+        self._create_graph = create_graph
+        self._self_second_order = self_second_order
+        self._at: list[Tensor] = []
+
+    def evaluation_params(self) -> list[Tensor]:
+        if self._create_graph and self._self_second_order:
+            self._at = self.params
+        else:
+            self._at = [p.detach().requires_grad_() for p in self.params]
+        return self._at
+
+    def step(self, loss: Tensor, where: str) -> list[Tensor]:
+        grads = level_grads(loss, self._at, self.level, where, create_graph=self._create_graph)
+        with torch.set_grad_enabled(self._create_graph):
+            self.params, self._state = diffopt.step(
+                self.level.optimizer, self.level.params, self.params, grads, self._state
+            )
+        return [g.detach() for g in grads]
+
+
+def check_steps(steps: Any) -> int | None:
+    """``steps`` if it is None or an int >= 1, else ``ConfigError``."""
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ConfigError(
+            f"solver option steps={steps!r}; expected an int >= 1, or None to use each level's unroll_steps."
+        )
+    return steps
+
+
+def lookahead_hypergradient(
+    problem: Problem,
+    target: Level,
+    batch: Any,
+    start: Callable[[Level], Trajectory],
+    steps: int | None,
+) -> Hypergradient:
+    """The gradient of ``target``'s loss at the look-ahead of its unrolled levels.
+
+    Args:
+        start: makes the trajectory of a level (which backend, whether graphs are kept).
+        steps: look-ahead steps per level, or None for each level's ``unroll_steps``.
+    """
+    overrides: list[tuple[Tensor, Tensor]] = []
+    first_steps: dict[str, FirstStep] = {}
+    for name in problem.unrolled(target.name):
+        level = problem.level(name)
+        trajectory = start(level)
+        count = steps or level.unroll_steps
+        for k in range(count):
+            ctx = Context([*overrides, *zip(level.params, trajectory.evaluation_params())])
+            loss = level.loss(ctx, batch)
+            grads = trajectory.step(
+                loss, f"look-ahead step {k + 1}/{count} of '{name}' for the hypergradient of '{target.name}'"
+            )
+            if k == 0:
+                first_steps[name] = FirstStep(grads, loss.detach())
+        overrides.extend(zip(level.params, trajectory.params))
+    loss = target.loss(Context(overrides), batch)
+    grads = level_grads(loss, target.params, target, f"the hypergradient of '{target.name}'")
+    return Hypergradient([g.detach() for g in grads], loss.detach(), first_steps)
