@@ -1,0 +1,1 @@
+"""The ``genseg`` pipeline: GenSeg's MLO training and its supervised baselines."""

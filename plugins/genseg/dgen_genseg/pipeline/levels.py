@@ -1,0 +1,91 @@
+"""GenSeg's three optimisation levels (paper Eq. 4) in dgen's MLO form.
+
+- ``arch`` (top): the generator's architecture weights α; loss = segmentation loss
+  of the look-ahead segmenter S' on real validation pairs (Eq. 3). α reaches it only
+  through the lower levels (``direct=False``).
+- ``gen``: the generator's weights G; loss = pix2pix loss (adversarial + λ·L1) on
+  the real training pairs, given α and the discriminator (Eq. 1, 5).
+- ``seg``: the segmenter's weights S; loss = segmentation loss on synthetic pairs
+  (augmented real masks through G') + γ · loss on the real pairs (Eq. 2, 7).
+
+The discriminator is updated by an ordinary step before each MLO iteration; it is
+not an MLO level (its look-ahead does not carry α's gradient, Eq. 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from dgen.mlo import Context, Level
+from dgen_genseg.gan.losses import from_tanh_range, generator_loss, to_tanh_range
+
+__all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss"]
+
+#: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
+SegLoss = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class GenSegBatch:
+    """The data of one MLO iteration.
+
+    Attributes:
+        images: real training images ``(B, C, H, W)`` in [0, 1].
+        masks: their masks ``(B, 1, H, W)`` in {0, 1}.
+        aug_masks: augmented copies of ``masks`` ``(B, 1, H, W)``, the generator's conditions.
+        val_images: real validation images ``(V, C, H, W)``.
+        val_masks: their masks ``(V, 1, H, W)``.
+    """
+
+    images: Tensor
+    masks: Tensor
+    aug_masks: Tensor
+    val_images: Tensor
+    val_masks: Tensor
+
+
+class ArchLevel(Level):
+    """α: minimise the validation loss of the look-ahead segmenter (Eq. 3, 8)."""
+
+    def __init__(self, *args, segmenter: nn.Module, seg_loss: SegLoss, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.segmenter, self.seg_loss = segmenter, seg_loss
+
+    def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
+        return self.seg_loss(ctx.call(self.segmenter, batch.val_images), batch.val_masks)
+
+
+class GenLevel(Level):
+    """G: the pix2pix generator loss given α and the discriminator (Eq. 1, 5)."""
+
+    def __init__(
+        self, *args, generator: nn.Module, discriminator: nn.Module, lambda_l1: float, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.generator, self.discriminator, self.lambda_l1 = generator, discriminator, lambda_l1
+
+    def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
+        condition = to_tanh_range(batch.masks)  # (B, 1, H, W) in {-1, 1}
+        fake = ctx.call(self.generator, condition)  # (B, C, H, W) in [-1, 1]
+        logits = ctx.call(self.discriminator, condition, fake)
+        return generator_loss(logits, fake, to_tanh_range(batch.images), lambda_l1=self.lambda_l1)
+
+
+class SegLevel(Level):
+    """S: segmentation loss on synthetic pairs + γ · loss on real pairs (Eq. 2, 7)."""
+
+    def __init__(
+        self, *args, generator: nn.Module, segmenter: nn.Module, seg_loss: SegLoss, gamma: float, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.generator, self.segmenter, self.seg_loss, self.gamma = generator, segmenter, seg_loss, gamma
+
+    def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
+        synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
+        n = synthetic.shape[0]
+        logits = ctx.call(self.segmenter, torch.cat([synthetic, batch.images], dim=0))  # (2B, 1, H, W)
+        return self.seg_loss(logits[:n], batch.aug_masks) + self.gamma * self.seg_loss(logits[n:], batch.masks)

@@ -1,0 +1,51 @@
+"""The ``genseg`` plugin: registers GenSeg's tasks, generators, segmenters, augmenters, pipeline and commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dgen.hookspecs import Register, hookimpl
+from dgen_genseg import augment, gan, segmenters
+from dgen_genseg.commands import register_data_commands
+from dgen_genseg.pipeline.genseg import GenSegPipeline
+from dgen_genseg.tasks import TASKS
+
+
+@hookimpl
+def register_tasks(register: Register) -> None:
+    for name, cls in TASKS.items():
+        register(name, cls)
+
+
+@hookimpl
+def register_generators(register: Register) -> None:
+    register("pix2pix", gan.Pix2PixGenerator, description="searchable pix2pix U-Net (paper defaults: 256², ngf 64)")
+    register("pix2pix_small", gan.pix2pix_small, description="searchable pix2pix U-Net sized for 64² on a CPU")
+
+
+@hookimpl
+def register_segmenters(register: Register) -> None:
+    register("unet", segmenters.make_unet, description="smp U-Net (encoder selectable, no pretrained weights)")
+    register("deeplabv3plus", segmenters.make_deeplabv3plus, description="smp DeepLabV3+ (encoder selectable)")
+    register("swinunet", segmenters.make_swinunet, description="Swin-Unet (Cao et al.): Swin encoder and decoder")
+    register("smp", segmenters.make_smp_from_name, family=True,
+             description="any smp model: smp:<Arch>:<encoder>, e.g. smp:FPN:resnet34 or smp:Unet:tu-convnext_atto")
+
+
+@hookimpl
+def register_augmenters(register: Register) -> None:
+    for name, factory in {
+        "rotate": augment.Rotate, "flip": augment.Flip, "translate": augment.Translate, "scale": augment.Scale,
+        "shear": augment.Shear, "crop_pad": augment.CropPad, "combine": augment.combine,
+    }.items():
+        register(name, factory)
+
+
+@hookimpl
+def register_pipelines(register: Register) -> None:
+    register("genseg", GenSegPipeline, description="GenSeg: end-to-end searched mask-to-image GAN + segmenter (MLO)")
+
+
+@hookimpl
+def register_commands(app: Any) -> None:
+    register_data_commands(app)
