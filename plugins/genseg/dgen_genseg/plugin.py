@@ -14,21 +14,27 @@ from dgen_genseg.tasks import TASKS
 @hookimpl
 def register_tasks(register: Register) -> None:
     for name, cls in TASKS.items():
-        register(name, cls)
+        register(name, cls, tiny={"n_labeled": 5, "image_size": 32, "seed": 0})
 
 
 @hookimpl
 def register_generators(register: Register) -> None:
-    register("pix2pix", gan.Pix2PixGenerator, description="searchable pix2pix U-Net (paper defaults: 256², ngf 64)")
-    register("pix2pix_small", gan.pix2pix_small, description="searchable pix2pix U-Net sized for 64² on a CPU")
+    tiny = {"ngf": 4, "num_downs": 3, "max_mult": 2, "dropout": 0.0}
+    register("pix2pix", gan.Pix2PixGenerator, tiny=tiny,
+             description="searchable pix2pix U-Net (paper defaults: 256², ngf 64)")
+    register("pix2pix_small", gan.pix2pix_small, tiny=tiny, description="searchable pix2pix U-Net sized for 64² on a CPU")
 
 
 @hookimpl
 def register_segmenters(register: Register) -> None:
-    register("unet", segmenters.make_unet, description="smp U-Net (encoder selectable, no pretrained weights)")
-    register("deeplabv3plus", segmenters.make_deeplabv3plus, description="smp DeepLabV3+ (encoder selectable)")
-    register("swinunet", segmenters.make_swinunet, description="Swin-Unet (Cao et al.): Swin encoder and decoder")
-    register("smp", segmenters.make_smp_from_name, family=True,
+    small_cnn = {"encoder": "resnet18", "encoder_depth": 3}
+    register("unet", segmenters.make_unet, tiny=small_cnn,
+             description="smp U-Net (encoder selectable, no pretrained weights)")
+    register("deeplabv3plus", segmenters.make_deeplabv3plus, tiny={"encoder": "resnet18"},
+             description="smp DeepLabV3+ (encoder selectable)")
+    register("swinunet", segmenters.make_swinunet, tiny={"embed_dim": 12, "depths": (1, 1), "num_heads": (1, 2)},
+             description="Swin-Unet (Cao et al.): Swin encoder and decoder")
+    register("smp", segmenters.make_smp_from_name, family=True, tiny_member="smp:FPN:resnet18",
              description="any smp model: smp:<Arch>:<encoder>, e.g. smp:FPN:resnet34 or smp:Unet:tu-convnext_atto")
 
 

@@ -74,7 +74,10 @@ class GenSegPipeline(Pipeline):
         if len(splits.train) == 0 or len(splits.val) == 0:
             raise DataError(f"task '{config.task}' gave {len(splits.train)} training and {len(splits.val)} validation pairs; "
                             f"raise --set n_labeled (now {config.n_labeled}).")
-        segmenter = create("segmenters", config.backbone, in_channels=task.channels, classes=1, **config.backbone_options)
+        segmenter = create(
+            "segmenters", config.backbone, in_channels=task.channels, classes=1, img_size=config.image_size,
+            **config.backbone_options,
+        )
         segmenter.check_input_size(config.image_size, config.image_size)
         segmenter.to(device)
         seg_loss = SEG_LOSSES[config.seg_loss]
