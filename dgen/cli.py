@@ -18,8 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 import dgen
+from dgen.bench import (
+    CLASSIC, AggregateOptions, CompareOptions, DgenRunCommand, aggregate, describe_event, describe_report, grid_spec,
+    read_grid_file, run_bench,
+)
 from dgen.config import load_config_file, parse_assignments
-from dgen.errors import DgenError
+from dgen.errors import ConfigError, DgenError
 from dgen.plugins import get_plugins
 from dgen.run import run_pipeline
 
@@ -105,8 +109,30 @@ def _option_values(
     return values
 
 
-@app.command("run")
+def parse_option_args(args: list[str]) -> dict[str, str]:
+    """Extra ``--name value`` / ``--name=value`` / ``--flag`` arguments as pipeline options (dashes -> underscores)."""
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or token == "--":
+            raise ConfigError(
+                f"unexpected argument {token!r}; give pipeline options as --name value or --set name=value."
+            )
+        name, sep, value = token[2:].partition("=")
+        if not sep:
+            if i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value, i = args[i + 1], i + 1
+            else:
+                value = "true"
+        values[name.replace("-", "_")] = value
+        i += 1
+    return values
+
+
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run_command(
+    ctx: typer.Context,
     pipeline: Annotated[str, typer.Argument(help="The pipeline to run (see `dgen list pipelines`).")],
     task: Annotated[Optional[str], typer.Option(help="Task name (see `dgen list tasks`).")] = None,
     backbone: Annotated[Optional[str], typer.Option(help="Segmenter/backbone name (see `dgen list segmenters`).")] = None,
@@ -120,9 +146,13 @@ def run_command(
     resume: Annotated[Optional[Path], typer.Option(help="Continue the run saved in this directory.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
 ) -> None:
-    """Run a pipeline; options come from its config dataclass and are type-checked."""
+    """Run a pipeline; options come from its config dataclass and are type-checked.
+
+    Any option of the pipeline may also be given as ``--name value`` (``--n-labeled 40``).
+    """
     with guarded():
         values = _option_values(config, assignments or [], task=task, backbone=backbone, seed=seed)
+        values.update(parse_option_args(list(ctx.args)))
         result = run_pipeline(pipeline, values, out=out, resume=resume, device=device, progress=not no_progress)
         if result.already_finished:
             console.print(f"run {result.run_dir} had already finished; nothing to do.")
@@ -146,6 +176,55 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+@app.command("bench")
+def bench_command(
+    grid: Annotated[Optional[Path], typer.Argument(help="JSON/TOML grid file (see docs/bench.md).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Benchmark directory: OUT/runs/<run>, OUT/results.md ...")] = None,
+    pipeline: Annotated[Optional[str], typer.Option(help="Pipeline of every run (replaces the file's).")] = None,
+    task: Annotated[Optional[list[str]], typer.Option(help="Task axis (repeatable).")] = None,
+    backbone: Annotated[Optional[list[str]], typer.Option(help="Backbone axis (repeatable).")] = None,
+    method: Annotated[Optional[list[str]], typer.Option(help="Method axis (repeatable).")] = None,
+    n_labeled: Annotated[Optional[list[int]], typer.Option(help="Labelled-images axis (repeatable).")] = None,
+    seed: Annotated[Optional[list[int]], typer.Option(help="Seed axis (repeatable).")] = None,
+    assignments: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Fixed option key=value of every run (repeatable).")
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Runs at a time.")] = 1,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda, for every run.")] = "auto",
+    aggregate_only: Annotated[
+        bool, typer.Option("--aggregate-only", help="Only aggregate the runs already in --out.")
+    ] = False,
+    metric: Annotated[str, typer.Option(help="Metric plotted and counted in wins.")] = "dice",
+    baseline: Annotated[str, typer.Option(help="Method every other is compared with.")] = "none",
+    classic: Annotated[
+        Optional[list[str]], typer.Option(help=f"Classic augmentation methods (default {', '.join(CLASSIC)}).")
+    ] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples of each interval.")] = 10_000,
+) -> None:
+    """Run a grid of `dgen run` experiments, each in its own process and run directory; then write
+    results.csv, results.md and plots from every finished run."""
+    with guarded():
+        if out is None:
+            raise ConfigError("dgen bench needs --out DIR, the benchmark directory; e.g. --out bench/isic.")
+        axes = {"task": task, "backbone": backbone, "method": method, "n_labeled": n_labeled, "seed": seed}
+        axes = {k: v for k, v in axes.items() if v}
+        compare = CompareOptions(baseline=baseline, classic=tuple(classic or CLASSIC), resamples=resamples)
+        report = None
+        if aggregate_only:
+            if grid or pipeline or axes or assignments:
+                raise ConfigError("--aggregate-only reads the runs already in --out; drop the grid file and grid options.")
+        else:
+            spec = grid_spec(read_grid_file(grid) if grid else None, pipeline=pipeline, axes=axes,
+                             extras=parse_assignments(assignments or []))
+            report = run_bench(spec, out, jobs=jobs, command=DgenRunCommand(device=device),
+                               on_event=lambda e: console.print(describe_event(e), markup=False, soft_wrap=True))
+            console.print(describe_report(report), markup=False, soft_wrap=True)
+        result = aggregate(out, AggregateOptions(metric=metric, compare=compare))
+        console.print(f"results: {result.markdown}, {result.csv} and {len(result.plots)} plots", soft_wrap=True)
+        if report is not None and not report.ok:
+            raise typer.Exit(1)
+
+
 _commands_loaded: list[bool] = []
 
 
@@ -166,3 +245,7 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -279,3 +279,13 @@ def test_main_reports_a_broken_plugin_in_one_line(fresh_app, monkeypatch, capsys
     assert exit_info.value.code == 1
     err = plain(capsys.readouterr().err).strip()
     assert err == "error: plugin 'acme' (acme_dgen.plugin) failed to import: boom; fix or uninstall it."
+
+
+def test_pipeline_options_as_dashed_flags():
+    from dgen.cli import parse_option_args
+
+    assert parse_option_args(["--n-labeled", "40", "--data-root=/d", "--reuse-grads", "--preset", "cpu"]) == {
+        "n_labeled": "40", "data_root": "/d", "reuse_grads": "true", "preset": "cpu",
+    }
+    with pytest.raises(ConfigError, match="--name value"):
+        parse_option_args(["stray"])

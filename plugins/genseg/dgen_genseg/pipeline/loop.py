@@ -93,7 +93,8 @@ def train(
     """Run ``trainer.step(i)`` for ``i`` in ``[start, trainer.total_iterations)``.
 
     Args:
-        trainer: has ``step(i) -> dict``, ``total_iterations``, ``segmenter``, ``seg_opt``,
+        trainer: has ``step(i) -> dict``, ``total_iterations``, ``segmenter_starts`` (the first
+            iteration that trains the segmenter), ``segmenter``, ``seg_opt``,
             ``state_dict()``, ``load_state_dict()``.
         validate: returns the validation ``{"dice", "jaccard"}`` of the current segmenter.
         run_dir: where the checkpoint, the best segmenter and ``log.csv`` go.
@@ -140,7 +141,8 @@ def train(
             stats = trainer.step(iteration)
             row = dict(stats)
             last = iteration == total - 1
-            if (iteration + 1) % val_every == 0 or last:
+            trains_segmenter = iteration >= trainer.segmenter_starts  # no validation (nor lr decay) during warm-up
+            if trains_segmenter and ((iteration + 1) % val_every == 0 or last):
                 val = validate()
                 row.update(val_dice=val["dice"], val_jaccard=val["jaccard"])
                 if scheduler is not None:

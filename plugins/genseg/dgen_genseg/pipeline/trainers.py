@@ -53,6 +53,11 @@ class SupervisedTrainer:
     def total_iterations(self) -> int:
         return self.config.iterations
 
+    @property
+    def segmenter_starts(self) -> int:
+        """The first iteration that trains the segmenter (validation starts there)."""
+        return 0
+
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.train.sample(self.config.batch_size)
         if self.augmenter is not None:
@@ -131,6 +136,10 @@ class GenSegTrainer(SupervisedTrainer):
     @property
     def total_iterations(self) -> int:
         return self.config.warmup_iterations + self.config.iterations
+
+    @property
+    def segmenter_starts(self) -> int:
+        return self.config.warmup_iterations
 
     def _discriminator_step(self, iteration: int, images: Tensor, masks: Tensor) -> float | None:
         condition = to_tanh_range(masks)  # (B, 1, H, W) in {-1, 1}
