@@ -212,7 +212,9 @@ def bench_command(
         report = None
         if aggregate_only:
             if grid or pipeline or axes or assignments:
-                raise ConfigError("--aggregate-only reads the runs already in --out; drop the grid file and grid options.")
+                raise ConfigError(
+                    "--aggregate-only reads the runs already in --out; drop the grid file and grid options."
+                )
         else:
             spec = grid_spec(read_grid_file(grid) if grid else None, pipeline=pipeline, axes=axes,
                              extras=parse_assignments(assignments or []))

@@ -1,0 +1,17 @@
+"""``dgen bench``: run a grid of experiments, each in its own process and run directory, and aggregate
+their ``metrics.json`` into a table, a CSV file, paired comparisons and figures (docs/bench.md)."""
+
+from dgen.bench.aggregate import Aggregate, AggregateOptions, aggregate
+from dgen.bench.bench import run_bench
+from dgen.bench.compare import CLASSIC, CompareOptions
+from dgen.bench.plan import PlannedRun, plan_grid
+from dgen.bench.runner import (
+    BenchEvent, DgenRunCommand, GridReport, RunOutcome, describe_event, describe_report, run_grid,
+)
+from dgen.bench.spec import GridSpec, RunPoint, grid_spec, read_grid_file
+
+__all__ = [
+    "Aggregate", "AggregateOptions", "aggregate", "run_bench", "CLASSIC", "CompareOptions", "PlannedRun", "plan_grid",
+    "BenchEvent", "DgenRunCommand", "GridReport", "RunOutcome", "describe_event", "describe_report", "run_grid",
+    "GridSpec", "RunPoint", "grid_spec", "read_grid_file",
+]

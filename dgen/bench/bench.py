@@ -1,0 +1,35 @@
+"""Running a whole grid in a benchmark directory: plan it, hold the directory's lock, run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dgen.bench.plan import pipeline_config_class, plan_grid
+from dgen.bench.process import bench_lock
+from dgen.bench.runner import BenchEvent, CommandBuilder, GridReport, run_grid
+from dgen.bench.spec import GridSpec
+
+__all__ = ["run_bench"]
+
+
+def run_bench(
+    spec: GridSpec,
+    out: Path,
+    *,
+    jobs: int = 1,
+    command: CommandBuilder | None = None,
+    on_event: Callable[[BenchEvent], None] | None = None,
+    config_class: type | None = None,
+) -> GridReport:
+    """Run every run of ``spec`` under ``out/runs`` that has not finished; see :func:`run_grid`.
+
+    ``config_class`` checks the options of every run before anything starts (default: the
+    registered pipeline's config dataclass). A second ``run_bench`` on the same ``out`` raises
+    ``ConfigError`` while this one or any of its runs is still running.
+    """
+    config_class = config_class or pipeline_config_class(spec.pipeline)
+    out = Path(out)
+    with bench_lock(out) as lock_fds:
+        runs = plan_grid(spec, out, config_class)
+        return run_grid(runs, jobs=jobs, command=command, on_event=on_event, inherit_fds=lock_fds)

@@ -1,0 +1,149 @@
+"""The markdown report of a benchmark: per setting, mean ± sd per test set and method, the wall time per
+method, the paired differences against the references, and the figures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dgen.bench.collect import Collected, ResultRow, Setting, seed_table, setting_title, sort_key
+from dgen.bench.compare import ClassicChoice, CompareOptions, Comparison, method_order
+from dgen.bench.stats import PairedDifference, mean_sd
+
+__all__ = ["render_markdown", "mean_sd_text", "difference_text"]
+
+_FIRST_METRICS = ("dice", "jaccard", "hd95")
+
+
+def mean_sd_text(values: Sequence[float]) -> str:
+    """``0.812 ± 0.010`` (3 decimals; the sd is left out for one value)."""
+    mean, sd = mean_sd(values)
+    if math.isnan(mean):
+        return "–"
+    return f"{mean:.3f}" if math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+
+
+def difference_text(d: PairedDifference) -> str:
+    """``+0.021 [+0.010, +0.035]``; the interval is ``n/a`` for fewer than 2 seeds."""
+    interval = "n/a" if math.isnan(d.low) else f"{d.low:+.3f}, {d.high:+.3f}"
+    return f"{d.mean:+.3f} [{interval}]"
+
+
+def _metrics(rows: Sequence[ResultRow]) -> list[str]:
+    seen = {k for r in rows for k, v in r.scores.items() if k != "n" and isinstance(v, (int, float))}
+    return [m for m in _FIRST_METRICS if m in seen] + sorted(seen - set(_FIRST_METRICS))
+
+
+def _distinct(rows: Sequence[ResultRow], key: str) -> str:
+    values = sorted({r.info.get(key) for r in rows} - {None}, key=sort_key)
+    return ", ".join(map(str, values))
+
+
+def _score_table(rows: Sequence[ResultRow], options: CompareOptions) -> list[str]:
+    metrics = _metrics(rows)
+    tables = {m: seed_table(rows, value=lambda r, m=m: r.scores.get(m), group=lambda r: r.test_set) for m in metrics}
+    sizes = {r.test_set: r.scores.get("n") for r in rows}
+    flags = {r.test_set: r.in_domain for r in rows}
+    lines = [
+        "| test set | domain | method | seeds | " + " | ".join(metrics) + " |",
+        "|---|---|---|---|" + "---|" * len(metrics),
+    ]
+    for test_set in sorted(flags, key=lambda t: (not flags[t], t)):
+        name = test_set if sizes[test_set] is None else f"{test_set} (n={sizes[test_set]})"
+        methods = method_order({m for t in tables.values() for m in t.get(test_set, {})}, options)
+        for method in methods:
+            per_metric = [list(tables[m].get(test_set, {}).get(method, {}).values()) for m in metrics]
+            seeds = max(len(v) for v in per_metric)
+            cells = " | ".join(mean_sd_text(v) for v in per_metric)
+            lines.append(f"| {name} | {'in-domain' if flags[test_set] else 'OOD'} | {method} | {seeds} | {cells} |")
+    return lines
+
+
+def _cost_line(rows: Sequence[ResultRow], options: CompareOptions) -> list[str]:
+    table = seed_table(rows, value=lambda r: r.info.get("wall_seconds"), group=lambda r: 0).get(0, {})
+    if not table:
+        return []
+    parts = [f"{m} {mean_sd(list(table[m].values()))[0]:.0f} s" for m in method_order(table, options)]
+    return ["", "Mean wall time per run: " + " · ".join(parts) + "."]
+
+
+def _comparison_table(comparisons: Sequence[Comparison], metric: str, level: float) -> list[str]:
+    metrics = list(dict.fromkeys(m for c in comparisons for m in c.differences))
+    lines = [
+        "| test set | domain | method | vs | seeds | " + " | ".join(f"Δ {m} [{level:.0%} CI]" for m in metrics)
+        + f" | better {metric} |",
+        "|---|---|---|---|---|" + "---|" * (len(metrics) + 1),
+    ]
+    for c in comparisons:
+        cells = " | ".join(difference_text(c.differences[m]) if m in c.differences else "–" for m in metrics)
+        n = max(d.n for d in c.differences.values())
+        wins = f"{c.differences[metric].wins}/{c.differences[metric].n}" if metric in c.differences else "–"
+        domain = "in-domain" if c.in_domain else "OOD"
+        lines.append(f"| {c.test_set} | {domain} | {c.method} | {c.reference} ({c.against}) | {n} | {cells} | {wins} |")
+    return lines
+
+
+def _section(
+    setting: Setting, rows: Sequence[ResultRow], comparisons: Sequence[Comparison], choice: ClassicChoice | None,
+    figure: Path | None, options: CompareOptions, metric: str, base: Path,
+) -> list[str]:
+    seeds = ", ".join(map(str, sorted({r.seed for r in rows}, key=sort_key)))
+    facts = [f"image size {_distinct(rows, 'image_size')}" if _distinct(rows, "image_size") else "",
+             f"iterations {_distinct(rows, 'iterations')}" if _distinct(rows, "iterations") else "",
+             f"seeds {seeds}"]
+    solvers = sorted({f"{r.method}: {r.solver}" for r in rows if r.solver})
+    facts += [f"solver {', '.join(solvers)}"] if solvers else []
+    lines = ["", f"## {setting_title(setting) or 'all runs'}", "", "; ".join(f for f in facts if f) + ".", ""]
+    lines += _score_table(rows, options) + _cost_line(rows, options)
+    if choice is not None:
+        ranked = ", ".join(f"{m} {v:.3f}" for m, v in sorted(choice.val_means.items(), key=lambda kv: -kv[1]))
+        lines += ["", f"Best classic augmentation by mean validation {options.select_metric}: "
+                      f"**{choice.method}** ({ranked})."]
+    if comparisons:
+        lines += ["", "Paired differences, method − reference:", ""]
+        lines += _comparison_table(comparisons, metric, options.level)
+    if figure is not None:
+        lines += ["", f"![{setting_title(setting)}: {metric} per seed]({figure.relative_to(base).as_posix()})"]
+    return lines
+
+
+def render_markdown(
+    collected: Collected,
+    comparisons: Sequence[Comparison],
+    choices: Mapping[Setting, ClassicChoice],
+    bars: Mapping[Setting, Path],
+    curves: Mapping[Any, Path],
+    *,
+    options: CompareOptions,
+    metric: str,
+    base: Path,
+) -> str:
+    """The report; figure links are relative to ``base`` (the benchmark directory)."""
+    rows = collected.rows
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{len(collected.finished)} finished runs under `runs/`, generated by `dgen bench`.",
+        "Scores: mean ± sample sd over seeds on each test set; *OOD* marks out-of-domain test sets.",
+        f"Paired differences: method − reference over the seeds both ran (same seed = same data split), "
+        f"with a {options.level:.0%} percentile-bootstrap interval of the mean ({options.resamples} resamples, "
+        f"seed {options.seed}).",
+    ]
+    if any(1 < d.n <= 3 for c in comparisons for d in c.differences.values()) and options.level >= 0.95:
+        lines.append("With 2 or 3 seeds this interval is exactly the range of the differences: read it as a "
+                     "description of the seeds, not as a significance test (see docs/bench.md).")
+    if collected.unfinished:
+        lines += ["", f"Not finished (left out): {', '.join(collected.unfinished)}."]
+    if collected.without_tests:
+        lines += ["", f"Finished without test metrics (left out): {', '.join(collected.without_tests)}."]
+    for setting in sorted({r.setting for r in rows}, key=lambda s: tuple(map(sort_key, s))):
+        mine = [r for r in rows if r.setting == setting]
+        lines += _section(setting, mine, [c for c in comparisons if c.setting == setting], choices.get(setting),
+                          bars.get(setting), options, metric, base)
+    if curves:
+        lines += ["", "## Sample efficiency", ""]
+        for (task, backbone), path in curves.items():
+            lines.append(f"![{task} · {backbone}: {metric} vs labelled images]({path.relative_to(base).as_posix()})")
+    return "\n".join(lines) + "\n"
