@@ -1,4 +1,4 @@
-"""GenSeg's additions to the ``dgen`` command line: ``dgen data check DIR``."""
+"""GenSeg's additions to the ``dgen`` command line: ``dgen data check DIR`` and ``dgen generate RUN_DIR``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dgen.cli import guarded
 from dgen_genseg.data.check import check_dir
+from dgen_genseg.export import FORMATS
+from dgen_genseg.generate import generate
 
-__all__ = ["register_data_commands"]
+__all__ = ["register_data_commands", "register_generate_command"]
 
 
 def register_data_commands(app: typer.Typer) -> None:
@@ -36,3 +39,21 @@ def register_data_commands(app: typer.Typer) -> None:
         console.print(f"[green]{directory}: no problems found[/green]" + (f" ({len(problems)} warning(s))" if problems else ""))
 
     app.add_typer(data, name="data")
+
+
+def register_generate_command(app: typer.Typer) -> None:
+    """Add ``dgen generate RUN_DIR --n N --out DIR [--format folder|nnunet] [--seed S]`` to ``app``."""
+
+    @app.command("generate")
+    def generate_command(
+        run_dir: Annotated[Path, typer.Argument(help="Directory of a finished `dgen run genseg` run.")],
+        n: Annotated[int, typer.Option("--n", help="Number of pairs to write.")],
+        out: Annotated[Path, typer.Option(help="New (or empty) output folder.")],
+        fmt: Annotated[str, typer.Option("--format", help=f"{' or '.join(FORMATS)}.")] = "folder",
+        seed: Annotated[int, typer.Option(help="Seed of the drawn masks and their augmentation.")] = 0,
+        device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    ) -> None:
+        """Write N synthetic image-mask pairs from a GenSeg run's generator (augmented training masks -> images)."""
+        with guarded():
+            result = generate(run_dir, n, out, fmt=fmt, seed=seed, device=device)
+        Console(highlight=False).print(f"wrote {len(result.cases)} pairs ({fmt}) to {result.out}")

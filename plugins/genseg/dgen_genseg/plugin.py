@@ -6,7 +6,7 @@ from typing import Any
 
 from dgen.hookspecs import Register, hookimpl
 from dgen_genseg import augment, gan, segmenters
-from dgen_genseg.commands import register_data_commands
+from dgen_genseg.commands import register_data_commands, register_generate_command
 from dgen_genseg.pipeline.genseg import GenSegPipeline
 from dgen_genseg.tasks import TASKS
 
@@ -55,3 +55,4 @@ def register_pipelines(register: Register) -> None:
 @hookimpl
 def register_commands(app: Any) -> None:
     register_data_commands(app)
+    register_generate_command(app)

@@ -2,6 +2,11 @@
 
 A trainer owns its models and optimisers, performs ``step(iteration)`` and saves or
 restores everything it needs to resume (``state_dict`` / ``load_state_dict``).
+:func:`make_trainer` builds the networks of a method and their trainer.
+
+A NaN or Inf loss or gradient raises ``NonFiniteError`` naming the level (``discriminator``,
+``gen``, ``seg`` or ``arch``) and the option that fixes it, or, with ``nan_policy="skip"``,
+leaves that update out and reports ``skipped = 1``.
 """
 
 from __future__ import annotations
@@ -13,26 +18,46 @@ import torch
 from torch import Tensor, nn
 
 from dgen.augmenter import Augmenter
-from dgen.errors import NumericalError
 from dgen.mlo import Problem
+from dgen.mlo.grads import NonFiniteError
 from dgen.plugins import create
+from dgen.task import Task
+from dgen_genseg.gan.discriminator import PatchDiscriminator
 from dgen_genseg.gan.losses import discriminator_loss, generator_loss, to_tanh_range
+from dgen_genseg.metrics import bce_dice_loss, bce_jaccard_loss
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import ArchLevel, GenLevel, GenSegBatch, SegLevel, SegLoss
 from dgen_genseg.pipeline.optim import make_optimizer
 from dgen_genseg.pipeline.sampler import PairSampler
 
-__all__ = ["SupervisedTrainer", "GenSegTrainer", "check_finite"]
+__all__ = ["SupervisedTrainer", "GenSegTrainer", "make_trainer", "state_level", "SEG_LOSSES", "LR_OPTIONS"]
+
+#: segmentation losses by option value: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
+SEG_LOSSES: dict[str, SegLoss] = {
+    "bce_dice": bce_dice_loss,
+    "bce_jaccard": bce_jaccard_loss,
+    "bce": torch.nn.functional.binary_cross_entropy_with_logits,
+}
+#: the option holding each level's learning rate (the discriminator shares the generator's).
+LR_OPTIONS = {"discriminator": "gen_lr", "gen": "gen_lr", "seg": "seg_lr", "arch": "arch_lr"}
+_STATE_LEVELS = {
+    "segmenter": "seg", "seg_opt": "seg", "generator": "gen", "gen_opt": "gen", "arch_opt": "arch",
+    "discriminator": "discriminator", "disc_opt": "discriminator",
+}
 
 
-def check_finite(level: str, iteration: int, value: Tensor, fix: str) -> None:
-    """Raise ``NumericalError`` naming ``level`` and ``iteration`` if ``value`` is NaN or Inf."""
-    if not torch.isfinite(value).all():
-        raise NumericalError(f"the {level} loss became {value.item()} at iteration {iteration}; {fix}")
+def state_level(path: str) -> str | None:
+    """The level owning the entry ``path`` of a trainer's state (``"seg_opt/state/0/exp_avg"`` -> ``"seg"``,
+    ``"generator/down.0.conv.alpha"`` -> ``"arch"``), or None for bookkeeping entries."""
+    top, _, rest = path.partition("/")
+    return "arch" if top == "generator" and rest.endswith(".alpha") else _STATE_LEVELS.get(top)
 
 
 class SupervisedTrainer:
     """The segmenter alone on real pairs, optionally with classic paired augmentation (baselines)."""
+
+    #: the loss columns of ``log.csv`` (keys of :meth:`step`'s result).
+    columns: tuple[str, ...] = ("seg", "skipped")
 
     def __init__(
         self,
@@ -64,14 +89,41 @@ class SupervisedTrainer:
             masks, images = self.augmenter(masks, images, generator=self.aug_generator)
         self.segmenter.train()
         loss = self.seg_loss(self.segmenter(images), masks)
-        if not torch.isfinite(loss):
-            if self.config.nan_policy == "skip":
-                return {"seg": math.nan, "skipped": 1.0}
-            check_finite("seg", iteration, loss, "lower seg_lr (--set seg_lr=...) or check the data.")
-        self.seg_opt.zero_grad(set_to_none=True)
+        if not self._update("seg", loss, self.seg_opt):
+            return {"seg": math.nan, "skipped": 1.0}
+        return {"seg": loss.item(), "skipped": 0.0}
+
+    def nan_advice(self, level: str) -> str:
+        """How to avoid NaN/Inf in ``level``: the learning-rate option to lower, or ``nan_policy=skip``."""
+        option = LR_OPTIONS[level]
+        lr = getattr(self.config, option)
+        shared = " (the generator's and the discriminator's)" if option == "gen_lr" else ""
+        return (
+            f"lower {option}{shared}, now {lr:g}, in a new run (e.g. --set {option}={lr / 10:g}), "
+            f"or skip such steps with --set nan_policy=skip"
+        )
+
+    def _update(self, level: str, loss: Tensor, optimizer: torch.optim.Optimizer) -> bool:
+        """Backpropagate ``loss`` and step ``optimizer`` if the loss and every gradient are finite.
+
+        Returns False (nothing updated) for a NaN/Inf with ``nan_policy="skip"``; raises
+        ``NonFiniteError`` naming ``level`` with ``nan_policy="raise"``.
+        """
+        if not bool(torch.isfinite(loss)):
+            return self._nonfinite(level, f"the loss of level '{level}' is {loss.item()}")
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.seg_opt.step()
-        return {"seg": loss.item()}
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
+            optimizer.zero_grad(set_to_none=True)
+            return self._nonfinite(level, f"a gradient of level '{level}' has NaN/Inf entries (its loss is {loss.item():.4g})")
+        optimizer.step()
+        return True
+
+    def _nonfinite(self, level: str, what: str) -> bool:
+        if self.config.nan_policy == "skip":
+            return False
+        raise NonFiniteError(f"{what}; {self.nan_advice(level)}", level)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +146,8 @@ class GenSegTrainer(SupervisedTrainer):
     The first ``warmup_iterations`` train only the GAN (pix2pix on the run's own
     training pairs, α fixed), so that the segmenter does not learn from noise images.
     """
+
+    columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
 
     def __init__(
         self,
@@ -141,51 +195,44 @@ class GenSegTrainer(SupervisedTrainer):
     def segmenter_starts(self) -> int:
         return self.config.warmup_iterations
 
-    def _discriminator_step(self, iteration: int, images: Tensor, masks: Tensor) -> float | None:
+    def _discriminator_step(self, images: Tensor, masks: Tensor) -> float | None:
         condition = to_tanh_range(masks)  # (B, 1, H, W) in {-1, 1}
         with torch.no_grad():
             fake = self.generator(condition)  # (B, C, H, W) in [-1, 1]
         real_logits = self.discriminator(condition, to_tanh_range(images))
         fake_logits = self.discriminator(condition, fake)
         loss = discriminator_loss(real_logits, fake_logits)
-        if not torch.isfinite(loss):
-            if self.config.nan_policy == "skip":
-                return None
-            check_finite("discriminator", iteration, loss, "lower gen_lr (also the discriminator's learning rate).")
-        self.disc_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.disc_opt.step()
-        return loss.item()
+        return loss.item() if self._update("discriminator", loss, self.disc_opt) else None
 
-    def _warmup_step(self, iteration: int, images: Tensor, masks: Tensor) -> dict[str, float]:
+    def _warmup_step(self, images: Tensor, masks: Tensor) -> dict[str, float]:
         condition = to_tanh_range(masks)
         fake = self.generator(condition)
         logits = self.discriminator(condition, fake)
         loss = generator_loss(logits, fake, to_tanh_range(images), lambda_l1=self.config.lambda_l1)
-        if not torch.isfinite(loss):
-            if self.config.nan_policy == "skip":
-                return {"gen": math.nan, "skipped": 1.0}
-            check_finite("gen", iteration, loss, "lower gen_lr (--set gen_lr=...).")
-        self.gen_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.gen_opt.step()
-        return {"gen": loss.item()}
+        if not self._update("gen", loss, self.gen_opt):
+            return {"gen": math.nan, "skipped": 1.0}
+        return {"gen": loss.item(), "skipped": 0.0}
 
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.train.sample(self.config.batch_size)
         self.generator.train(), self.discriminator.train(), self.segmenter.train()
-        d_loss = self._discriminator_step(iteration, images, masks)
+        d_loss = self._discriminator_step(images, masks)
         stats: dict[str, float] = {"disc": math.nan if d_loss is None else d_loss}
         if iteration < self.config.warmup_iterations:
-            return {**stats, **self._warmup_step(iteration, images, masks)}
-        aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
-        val_images, val_masks = self.val.sample(self.config.batch_size)
-        batch = GenSegBatch(images, masks, aug_masks, val_images, val_masks)
-        result = self.solver.step(batch)
-        for level in ("arch", "gen", "seg"):
-            stats[level] = result.get(f"loss/{level}", math.nan)
-        stats["arch_grad_norm"] = result.get("hypergrad_norm/arch", math.nan)
-        stats["skipped"] = result.get("skipped", 0.0)
+            stats.update(self._warmup_step(images, masks))
+        else:
+            aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
+            val_images, val_masks = self.val.sample(self.config.batch_size)
+            try:
+                result = self.solver.step(GenSegBatch(images, masks, aug_masks, val_images, val_masks))
+            except NonFiniteError as err:  # keep the solver's diagnosis, give the pipeline's fix
+                raise NonFiniteError(f"{str(err).split('; ', 1)[0]}; {self.nan_advice(err.level)}", err.level) from err
+            for level in ("arch", "gen", "seg"):
+                stats[level] = result.get(f"loss/{level}", math.nan)
+            stats["arch_grad_norm"] = result.get("hypergrad_norm/arch", math.nan)
+            stats["skipped"] = result.get("skipped", 0.0)
+        if d_loss is None:
+            stats["skipped"] = 1.0
         return stats
 
     def state_dict(self) -> dict[str, Any]:
@@ -209,3 +256,31 @@ class GenSegTrainer(SupervisedTrainer):
         self.disc_opt.load_state_dict(state["disc_opt"])
         self.val.load_state_dict(state["val"])
         self.solver.load_state_dict(state["solver"])
+
+
+def make_trainer(
+    config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+) -> SupervisedTrainer:
+    """Build the networks of ``config.method`` for ``task`` on ``device`` and their trainer.
+
+    ``genseg``: segmenter, searchable pix2pix generator, PatchGAN discriminator and mask augmenter
+    (:class:`GenSegTrainer`); any other method: the segmenter with that classic augmenter, or none
+    (:class:`SupervisedTrainer`). ``config`` has its preset resolved.
+    """
+    segmenter = create(
+        "segmenters", config.backbone, in_channels=task.channels, classes=1, img_size=config.image_size,
+        **config.backbone_options,
+    ).to(device)
+    seg_loss = SEG_LOSSES[config.seg_loss]
+    if config.method != "genseg":
+        augmenter = None if config.method == "none" else create("augmenters", config.method)
+        return SupervisedTrainer(config, segmenter, seg_loss, train, augmenter)
+    generator = create(
+        "generators", "pix2pix", in_channels=task.mask_channels, out_channels=task.channels,
+        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult,
+    ).to(device)
+    discriminator = PatchDiscriminator(
+        condition_channels=task.mask_channels, image_channels=task.channels, ndf=config.ndf
+    ).to(device)
+    augmenter = create("augmenters", config.augmenter)
+    return GenSegTrainer(config, segmenter, seg_loss, train, val, augmenter, generator, discriminator)

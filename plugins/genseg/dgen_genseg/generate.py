@@ -1,0 +1,180 @@
+"""``dgen generate``: synthetic image-mask pairs from the generator of a finished GenSeg run.
+
+The run is rebuilt from its directory alone: ``config.json`` (the options; the preset is resolved for
+the device the run trained on, which ``metrics.json`` records), ``split.json`` (the training items of
+the run's task) and ``generator.safetensors``. Each pair is what the run's segmenter trained on: a
+training mask drawn at random, transformed by the run's mask augmenter, and the image the generator
+(eval mode) makes from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from dgen.augmenter import Augmenter
+from dgen.checkpoint import load_weights
+from dgen.config import build_config
+from dgen.device import resolve_device
+from dgen.errors import ConfigError, DataError
+from dgen.plugins import create
+from dgen.run import CONFIG_FILE, METRICS_FILE
+from dgen_genseg.export import PairWriter, check_format, check_output_dir
+from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
+from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
+from dgen_genseg.pipeline.genseg import SPLIT_FILE
+from dgen_genseg.pipeline.preflight import make_task
+
+__all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
+
+GENERATOR_FILE = "generator.safetensors"
+#: provenance of the generated pairs, written next to them
+MANIFEST_FILE = "generation.json"
+_BATCH = 16
+
+
+@dataclass(frozen=True)
+class GeneratorRun:
+    """What generation needs from a run: its resolved config, generator, augmenter and training masks.
+
+    Attributes:
+        masks: the training masks ``(N, 1, S, S)`` in {0, 1}, on the generator's device.
+        ids: the task's item id of each mask.
+        channels: image channels the generator makes.
+    """
+
+    config: GenSegConfig
+    generator: nn.Module
+    augmenter: Augmenter
+    masks: Tensor
+    ids: list[str]
+    channels: int
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """Where the pairs went, their case names and the training item each mask came from."""
+
+    out: Path
+    cases: list[str]
+    sources: list[str]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise DataError(f"{path} is not valid JSON ({exc}); {what}") from exc
+
+
+def _run_config(run_dir: Path) -> GenSegConfig:
+    """The run's options, with its preset resolved as in training (for the device the run trained on)."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise ConfigError(
+            f"{run_dir} is not a run directory (no {CONFIG_FILE}); pass a directory written by `dgen run genseg`."
+        )
+    saved = _read_json(run_dir / CONFIG_FILE, "pass the directory of an intact run.")
+    pipeline = saved.pop("pipeline", None) if isinstance(saved, dict) else None
+    if pipeline != "genseg":
+        raise ConfigError(
+            f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; only GenSeg runs have a generator."
+        )
+    config = build_config(GenSegConfig, saved, source="saved option")
+    if config.method != "genseg":
+        raise ConfigError(
+            f"{run_dir} was trained with method '{config.method}', which has no generator; generate from a run "
+            "of `dgen run genseg --set method=genseg`."
+        )
+    if not (run_dir / METRICS_FILE).is_file():
+        raise ConfigError(
+            f"{run_dir} has no {METRICS_FILE}: the run has not finished; "
+            f"finish it with `dgen run genseg --resume {run_dir}`."
+        )
+    if not (run_dir / GENERATOR_FILE).is_file():
+        raise DataError(f"{run_dir} has no {GENERATOR_FILE} although the run finished; use an intact run directory.")
+    metrics = _read_json(run_dir / METRICS_FILE, "use an intact run directory.")
+    trained_on = torch.device(str(metrics.get("device", "cpu")))
+    return resolve_preset(config, trained_on)[0]
+
+
+def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRun:
+    """Rebuild the generator, augmenter and training masks of the GenSeg run in ``run_dir`` on ``device``.
+
+    Raises:
+        ConfigError: not a finished GenSeg run with a generator.
+        DataError: the run's data or weights cannot be read back.
+    """
+    run_dir = Path(run_dir)
+    config = _run_config(run_dir)
+    if not (run_dir / SPLIT_FILE).is_file():
+        raise DataError(
+            f"{run_dir} has no {SPLIT_FILE}, so its training items are unknown; use an intact run directory."
+        )
+    task = make_task(config)
+    splits = task.splits(saved=_read_json(run_dir / SPLIT_FILE, "use an intact run directory."))  # the run's items
+    generator = create(
+        "generators", "pix2pix", in_channels=task.mask_channels, out_channels=task.channels,
+        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult,
+    )
+    try:
+        generator.load_state_dict(load_weights(run_dir / GENERATOR_FILE))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise DataError(
+            f"{run_dir / GENERATOR_FILE} does not fit the generator built from {CONFIG_FILE} ({first}); "
+            "the files come from different runs or versions: use an intact run directory."
+        ) from None
+    masks = torch.stack([splits.train[i][1] for i in range(len(splits.train))])  # (N, 1, S, S)
+    return GeneratorRun(
+        config, generator.to(device).eval(), create("augmenters", config.augmenter), masks.to(device),
+        list(splits.ids["train"]), task.channels,
+    )
+
+
+@torch.no_grad()
+def sample_pairs(run: GeneratorRun, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """``n`` pairs: ``(images (n, C, S, S) in [0, 1], masks (n, 1, S, S) in {0, 1}, source indices (n,))``.
+
+    Masks are training masks drawn with replacement and augmented; ``generator`` (CPU) makes it repeatable.
+    """
+    picks = torch.randint(run.masks.shape[0], (n,), generator=generator)  # (n,) on the CPU
+    masks, _ = run.augmenter(run.masks[picks.to(run.masks.device)], generator=generator)
+    images = from_tanh_range(run.generator(to_tanh_range(masks))).clamp(0, 1)  # (n, C, S, S)
+    return images, masks, picks
+
+
+def generate(
+    run_dir: str | Path, n: int, out: str | Path, *, fmt: str = "folder", seed: int = 0, device: str = "auto"
+) -> GenerateResult:
+    """Write ``n`` synthetic pairs from the GenSeg run in ``run_dir`` into the new folder ``out``.
+
+    Args:
+        fmt: ``"folder"`` (``images/`` + ``masks/``) or ``"nnunet"`` (an nnU-Net v2 raw dataset); see
+            :mod:`dgen_genseg.export`.
+        seed: seeds the drawn masks and their augmentation.
+        device: ``auto``, ``cpu`` or ``cuda`` for the generator.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"--n {n!r} is invalid; give the number of pairs to write, an integer >= 1.")
+    check_format(fmt)
+    out = Path(out)
+    check_output_dir(out)
+    run = load_generator_run(run_dir, resolve_device(device))
+    writer = PairWriter(out, fmt, run.channels)
+    rng = torch.Generator().manual_seed(seed)
+    cases = [f"synth_{i:05d}" for i in range(n)]
+    sources: list[str] = []
+    for start in range(0, n, _BATCH):
+        images, masks, picks = sample_pairs(run, min(_BATCH, n - start), rng)
+        writer.write(cases[start : start + len(picks)], images, masks)
+        sources += [run.ids[i] for i in picks.tolist()]
+    writer.close()
+    manifest = {"run_dir": str(Path(run_dir).resolve()), "seed": seed, "format": fmt,
+                "augmenter": run.config.augmenter, "sources": dict(zip(cases, sources))}
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n")
+    return GenerateResult(out, cases, sources)

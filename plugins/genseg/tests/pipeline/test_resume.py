@@ -1,0 +1,186 @@
+"""Checkpoint and resume: a run killed at any moment continues to the same result as an
+uninterrupted one; finished runs and changed configurations are recognised; nothing unpickles."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from dgen.checkpoint import load_state, load_weights, save_state, save_weights
+from dgen.errors import DgenError
+from dgen_genseg.pipeline.trainers import GenSegTrainer
+
+ROOT = Path(__file__).resolve().parents[4]
+KILL_AFTER = 3  # SIGKILL once log.csv has the row of this (0-based) iteration: after the checkpoint at 2
+
+
+def _rows(log: Path) -> int:
+    return max(0, len(log.read_text().splitlines()) - 1) if log.is_file() else 0
+
+
+def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tiny, reference_run, tmp_path):
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "dgen.cli", "run", "genseg", "--out", str(run), "--device", "cpu", "--no-progress"]
+    process = subprocess.Popen(
+        command + tiny.set_args(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while _rows(run / "log.csv") <= KILL_AFTER and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)  # no handler, no cleanup: as a crash or an OOM kill
+    _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, f"the run ended by itself before it was killed: {stderr}"
+    assert not (run / "metrics.json").exists()
+    killed_at = load_state(run / "checkpoint.safetensors")["iteration"]
+    assert 2 <= killed_at < tiny.total
+
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+
+    assert result.exit_code == 0, result.output
+    resumed = json.loads((run / "metrics.json").read_text())
+    assert tiny.without_timing(resumed) == tiny.without_timing(json.loads((reference_run / "metrics.json").read_text()))
+    assert (run / "log.csv").read_text() == (reference_run / "log.csv").read_text()
+    assert (run / "segmenter.safetensors").read_bytes() == (reference_run / "segmenter.safetensors").read_bytes()
+
+
+def test_a_run_stopped_by_sigint_resumes_with_its_best_segmenter_from_the_checkpoint(
+    tiny, reference_run, tmp_path, monkeypatch
+):
+    """SIGINT finishes the iteration and saves; on resume the best segmenter comes from the checkpoint,
+    even if ``segmenter_best.safetensors`` was written after it (a kill between the two writes)."""
+    reference = json.loads((reference_run / "metrics.json").read_text())
+    stop_after = 5
+    assert reference["best_iteration"] <= stop_after, "the final model must be one chosen before the interruption"
+    step = GenSegTrainer.step
+
+    def interrupted(self, iteration):
+        if iteration == stop_after - 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return step(self, iteration)
+
+    run = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(GenSegTrainer, "step", interrupted)
+        with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}; the checkpoint is saved"):
+            tiny.run(run)
+    state = load_state(run / "checkpoint.safetensors")
+    assert state["iteration"] == stop_after
+    best = run / "segmenter_best.safetensors"
+    save_weights(best, {k: torch.zeros_like(v) for k, v in load_weights(best).items()})  # a best from a lost future
+
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+
+    assert result.exit_code == 0, result.output
+    assert tiny.without_timing(json.loads((run / "metrics.json").read_text())) == tiny.without_timing(reference)
+    assert (run / "log.csv").read_text() == (reference_run / "log.csv").read_text()
+
+
+def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):
+    state = load_state(reference_run / "checkpoint.safetensors")
+    trainer = state["trainer"]
+    assert set(trainer) == {
+        "segmenter", "seg_opt", "train", "aug_generator",
+        "generator", "discriminator", "gen_opt", "arch_opt", "disc_opt", "val", "solver",
+    }
+    assert any(key.endswith(".alpha") for key in trainer["generator"])  # α lives in the generator's state
+    for optimizer in ("seg_opt", "gen_opt", "arch_opt", "disc_opt"):
+        assert trainer[optimizer]["state"], f"{optimizer} has no moments saved"
+    assert trainer["solver"] == {"solver": "unroll", "iteration": 6, "skipped": 0}
+    assert set(state["scheduler"]) >= {"best", "num_bad_epochs", "last_epoch"}
+    assert {"python", "numpy", "torch"} <= set(state["rng"])
+    assert state["iteration"] == 8 and state["wall_seconds"] > 0 and state["skipped_steps"] == 0
+    metrics = json.loads((reference_run / "metrics.json").read_text())
+    assert state["best"]["iteration"] == metrics["best_iteration"]
+    assert {k: state["best"]["val"][k] for k in ("dice", "jaccard")} == metrics["val"]
+    best = load_weights(reference_run / "segmenter_best.safetensors")
+    assert best.keys() == state["best"]["segmenter"].keys()
+    for key, value in best.items():
+        torch.testing.assert_close(value, state["best"]["segmenter"][key], rtol=0, atol=0)
+
+
+def _copy(run: Path, to: Path) -> Path:
+    shutil.copytree(run, to)
+    return to
+
+
+def test_resuming_a_finished_run_says_so_and_exits_0(tiny, reference_run, tmp_path):
+    run = _copy(reference_run, tmp_path / "run")
+    before = tiny.snapshot(run)
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert f"run {run} had already finished; nothing to do." in " ".join(result.stdout.split())
+    assert tiny.snapshot(run) == before
+
+
+def test_resuming_with_another_configuration_is_refused_naming_the_fields(tiny, reference_run, tmp_path):
+    run = _copy(reference_run, tmp_path / "run")
+    (run / "metrics.json").unlink()  # an unfinished run
+    before = tiny.snapshot(run)
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--set", "iterations=9", "--seed", "3", "--device", "cpu")
+    line = tiny.error_line(result)
+    assert f"cannot resume {run} with a different configuration" in line
+    assert "iterations: saved 6, given 9" in line and "seed: saved 0, given 3" in line
+    assert "start a new run with --out" in line
+    assert tiny.snapshot(run) == before
+
+
+def test_a_checkpoint_that_does_not_fit_the_trainer_is_refused_clearly(tiny, reference_run, tmp_path):
+    run = _copy(reference_run, tmp_path / "run")
+    (run / "metrics.json").unlink()
+    state = load_state(run / "checkpoint.safetensors")
+    del state["trainer"]["generator"]
+    save_state(run / "checkpoint.safetensors", state)
+    line = tiny.error_line(tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress"))
+    assert "checkpoint.safetensors does not fit this run (KeyError: 'generator')" in line
+    assert "delete the checkpoint to restart the run" in line
+
+
+def _unsafe_loads(path: Path) -> list[str]:
+    """``torch.load`` calls without ``weights_only=True``, and any pickle import, in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load":
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id == "torch":
+                safe = any(
+                    k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords
+                )
+                if not safe:
+                    found.append(f"{path}:{node.lineno}: torch.load without weights_only=True")
+        if isinstance(node, ast.Import) and any(a.name in ("pickle", "dill", "cloudpickle") for a in node.names):
+            found.append(f"{path}:{node.lineno}: imports a pickle module")
+        if isinstance(node, ast.ImportFrom) and (node.module in ("pickle", "dill", "cloudpickle") or (
+            node.module == "torch" and any(a.name == "load" for a in node.names)
+        )):
+            found.append(f"{path}:{node.lineno}: from {node.module} import {', '.join(a.name for a in node.names)}")
+    return found
+
+
+def test_no_code_unpickles_weights():
+    """Weights are safetensors; a ``torch.load`` anywhere in dgen or its plugins must pass weights_only=True."""
+    files = [p for folder in ("dgen", "plugins") for p in (ROOT / folder).rglob("*.py") if "tests" not in p.parts]
+    assert len(files) > 50
+    assert [problem for path in files for problem in _unsafe_loads(path)] == []
+
+
+def test_the_unpickling_check_catches_an_unsafe_load(tmp_path):
+    code = tmp_path / "bad.py"
+    code.write_text(
+        "import torch\nimport pickle\n"
+        "a = torch.load('w.pt')\nb = torch.load('w.pt', weights_only=False)\nc = torch.load('w.pt', weights_only=True)\n"
+    )
+    assert [p.split(": ", 1)[1] for p in _unsafe_loads(code)] == [
+        "imports a pickle module", "torch.load without weights_only=True", "torch.load without weights_only=True",
+    ]
