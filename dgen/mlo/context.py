@@ -23,9 +23,19 @@ class Context:
     Args:
         overrides: ``{parameter: value}`` (or ``(parameter, value)`` pairs); each value has the
             parameter's shape and usually carries the autograd graph of a look-ahead.
+        update_buffers: a look-ahead Context that passes the modules' real buffers instead of
+            clones, so BatchNorm running statistics are updated as in an ordinary training step.
+            Solvers set it for the look-ahead step whose gradient replaces the ordinary update
+            (``reuse_grads``): without it, running statistics would never be updated.
     """
 
-    def __init__(self, overrides: Mapping[Tensor, Tensor] | Iterable[tuple[Tensor, Tensor]] | None = None) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[Tensor, Tensor] | Iterable[tuple[Tensor, Tensor]] | None = None,
+        *,
+        update_buffers: bool = False,
+    ) -> None:
+        self.update_buffers = update_buffers
         pairs = overrides.items() if isinstance(overrides, Mapping) else (overrides or ())
         self._values: dict[int, Tensor] = {}
         self._keep: list[Tensor] = []  # keeps keyed parameters alive so their ids stay unique
@@ -46,10 +56,10 @@ class Context:
         """Run ``module(*args, **kwargs)`` with this Context's parameter values.
 
         Live Context: a plain call. Look-ahead Context: ``functional_call`` with every parameter
-        replaced by :meth:`param` and every buffer by a clone.
+        replaced by :meth:`param` and every buffer by a clone (the buffer itself with ``update_buffers``).
         """
         if not self._values:
             return module(*args, **kwargs)
         tensors: dict[str, Tensor] = {name: self.param(p) for name, p in module.named_parameters()}
-        tensors.update({name: b.clone() for name, b in module.named_buffers()})
+        tensors.update({name: b if self.update_buffers else b.clone() for name, b in module.named_buffers()})
         return functional_call(module, tensors, args, kwargs)
