@@ -92,7 +92,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         gen_lr=1e-5, gen_weight_decay=1e-3, arch_lr=1e-4, arch_weight_decay=1e-5,
     ),
     "cpu": dict(
-        image_size=64, batch_size=4, iterations=600, warmup_iterations=200, val_every=25, checkpoint_every=50,
+        image_size=64, batch_size=4, iterations=1000, warmup_iterations=200, val_every=25, checkpoint_every=50,
         seg_optimizer="adam", seg_lr=1e-3, seg_weight_decay=0.0, seg_plateau_patience=4,
         ngf=8, num_downs=6, max_mult=4, ndf=8,
         gen_lr=2e-4, gen_weight_decay=0.0, arch_lr=3e-3, arch_weight_decay=1e-5,
