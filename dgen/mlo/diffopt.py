@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from dgen.errors import SolverError
 
@@ -34,13 +35,33 @@ def _scalar(value: Any) -> Any:
     return float(value) if isinstance(value, Tensor) else value
 
 
-def _sqrt(x: Tensor) -> Tensor:
-    """``x.sqrt()`` whose derivative is 0 (not inf) where ``x == 0``, so a zero gradient entry
-    in Adam/RMSprop does not turn the backward pass into NaN (``inf * 0``). Same forward values."""
-    if not x.requires_grad:
-        return x.sqrt()
-    positive = x > 0
-    return torch.where(positive, torch.where(positive, x, 1.0).sqrt(), x.detach().sqrt())
+class _RootPlusEps(torch.autograd.Function):
+    """``sqrt(x) / scale + eps`` (Adam's and RMSprop's denominator, computed as ``torch.optim`` does) whose
+    derivative is 0, not inf, where ``x == 0``, so a zero gradient entry does not turn the backward pass into
+    NaN (``inf * 0``). One saved tensor; its backward is not differentiable again (nothing needs it)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, scale: float, eps: float) -> Tensor:
+        root = x.sqrt()
+        ctx.save_for_backward(root)
+        ctx.scale = scale
+        return _denominator(root, scale, eps)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        (root,) = ctx.saved_tensors
+        positive = root > 0
+        inverse = torch.where(positive, root, 1.0).reciprocal_().mul_(0.5 / ctx.scale).masked_fill_(~positive, 0.0)
+        return grad * inverse, None, None
+
+
+def _denominator(root: Tensor, scale: float, eps: float) -> Tensor:
+    return (root / scale).add_(eps) if scale != 1.0 else root + eps
+
+
+def _root_plus_eps(x: Tensor, scale: float, eps: float) -> Tensor:
+    return _RootPlusEps.apply(x, scale, eps) if x.requires_grad else _denominator(x.sqrt(), scale, eps)
 
 
 def _sgd(group: dict[str, Any], p: Tensor, g: Tensor, st: State) -> tuple[Tensor, State]:
@@ -48,15 +69,15 @@ def _sgd(group: dict[str, Any], p: Tensor, g: Tensor, st: State) -> tuple[Tensor
         g = -g
     weight_decay = _scalar(group["weight_decay"])
     if weight_decay != 0:
-        g = g + weight_decay * p
+        g = torch.add(g, p, alpha=weight_decay)
     momentum = _scalar(group["momentum"])
     new: State = {}
     if momentum != 0:
         buf = st.get("momentum_buffer")
-        buf = g if buf is None else buf * momentum + (1 - _scalar(group["dampening"])) * g
+        buf = g if buf is None else torch.add(buf * momentum, g, alpha=1 - _scalar(group["dampening"]))
         new["momentum_buffer"] = buf
-        g = g + momentum * buf if group["nesterov"] else buf
-    return p - _scalar(group["lr"]) * g, new
+        g = torch.add(g, buf, alpha=momentum) if group["nesterov"] else buf
+    return torch.add(p, g, alpha=-_scalar(group["lr"])), new
 
 
 def _adam(group: dict[str, Any], p: Tensor, g: Tensor, st: State, *, decoupled: bool) -> tuple[Tensor, State]:
@@ -70,11 +91,14 @@ def _adam(group: dict[str, Any], p: Tensor, g: Tensor, st: State, *, decoupled: 
         if decoupled or group.get("decoupled_weight_decay", False):
             p = p * (1 - lr * weight_decay)
         else:
-            g = g + weight_decay * p
+            g = torch.add(g, p, alpha=weight_decay)
     exp_avg = st.get("exp_avg")
     exp_avg_sq = st.get("exp_avg_sq")
     exp_avg = torch.lerp(torch.zeros_like(p) if exp_avg is None else exp_avg, g, 1 - beta1)
-    exp_avg_sq = (0.0 if exp_avg_sq is None else exp_avg_sq * beta2) + (1 - beta2) * g * g
+    if exp_avg_sq is None:
+        exp_avg_sq = (1 - beta2) * g * g
+    else:
+        exp_avg_sq = torch.addcmul(exp_avg_sq * beta2, g, g, value=1 - beta2)
     new: State = {"step": step_count, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
     bias_correction1 = 1 - beta1**step_count
     bias_correction2_sqrt = (1 - beta2**step_count) ** 0.5
@@ -83,8 +107,8 @@ def _adam(group: dict[str, Any], p: Tensor, g: Tensor, st: State, *, decoupled: 
         previous = st.get("max_exp_avg_sq")
         second = exp_avg_sq if previous is None else torch.maximum(previous, exp_avg_sq)
         new["max_exp_avg_sq"] = second
-    denom = _sqrt(second) / bias_correction2_sqrt + eps
-    return p - (lr / bias_correction1) * (exp_avg / denom), new
+    denom = _root_plus_eps(second, bias_correction2_sqrt, eps)
+    return torch.addcdiv(p, exp_avg, denom, value=-(lr / bias_correction1)), new
 
 
 def _rmsprop(group: dict[str, Any], p: Tensor, g: Tensor, st: State) -> tuple[Tensor, State]:
@@ -93,23 +117,26 @@ def _rmsprop(group: dict[str, Any], p: Tensor, g: Tensor, st: State) -> tuple[Te
     alpha, eps, lr = _scalar(group["alpha"]), _scalar(group["eps"]), _scalar(group["lr"])
     weight_decay, momentum = _scalar(group["weight_decay"]), _scalar(group["momentum"])
     if weight_decay != 0:
-        g = g + weight_decay * p
+        g = torch.add(g, p, alpha=weight_decay)
     square_avg = st.get("square_avg")
-    square_avg = (0.0 if square_avg is None else square_avg * alpha) + (1 - alpha) * g * g
+    if square_avg is None:
+        square_avg = (1 - alpha) * g * g
+    else:
+        square_avg = torch.addcmul(square_avg * alpha, g, g, value=1 - alpha)
     new: State = {"step": st.get("step", 0.0) + 1, "square_avg": square_avg}
     if group["centered"]:
         grad_avg = st.get("grad_avg")
         grad_avg = torch.lerp(torch.zeros_like(p) if grad_avg is None else grad_avg, g, 1 - alpha)
         new["grad_avg"] = grad_avg
-        avg = _sqrt(square_avg - grad_avg * grad_avg) + eps
+        avg = _root_plus_eps(torch.addcmul(square_avg, grad_avg, grad_avg, value=-1), 1.0, eps)
     else:
-        avg = _sqrt(square_avg) + eps
+        avg = _root_plus_eps(square_avg, 1.0, eps)
     if momentum > 0:
         buf = st.get("momentum_buffer")
-        buf = g / avg if buf is None else buf * momentum + g / avg
+        buf = g / avg if buf is None else torch.addcdiv(buf * momentum, g, avg)
         new["momentum_buffer"] = buf
-        return p - lr * buf, new
-    return p - lr * (g / avg), new
+        return torch.add(p, buf, alpha=-lr), new
+    return torch.addcdiv(p, g, avg, value=-lr), new
 
 
 _RULES: dict[type[torch.optim.Optimizer], Rule] = {
@@ -148,7 +175,7 @@ def step(
     optimizer: torch.optim.Optimizer,
     reference: Sequence[Tensor],
     params: Sequence[Tensor],
-    grads: Sequence[Tensor],
+    grads: Sequence[Tensor | None],
     states: Sequence[State],
 ) -> tuple[list[Tensor], list[State]]:
     """One step of ``optimizer``'s algorithm, functionally.
@@ -158,7 +185,8 @@ def step(
         reference: the live parameters held by ``optimizer``; ``params[i]`` is stepped with the
             hyper-parameters of the param group that holds ``reference[i]``.
         params: current (look-ahead) values, ``params[i]`` of ``reference[i]``'s shape.
-        grads: gradients, same shapes as ``params``.
+        grads: gradients, same shapes as ``params``; ``None`` for a parameter the loss does not use,
+            which keeps its value and state, as ``torch.optim`` skips a parameter whose ``.grad`` is None.
         states: per-parameter states from :func:`initial_state` or a previous :func:`step`.
 
     Returns:
@@ -169,7 +197,8 @@ def step(
     new_params: list[Tensor] = []
     new_states: list[State] = []
     for ref, p, g, st in zip(reference, params, grads, states, strict=True):
-        p, st = rule(group_of[id(ref)], p, g, st)
+        if g is not None:
+            p, st = rule(group_of[id(ref)], p, g, st)
         new_params.append(p)
         new_states.append(st)
     return new_params, new_states

@@ -10,7 +10,7 @@ from torch import Tensor
 from dgen.errors import ConfigError, NumericalError, SolverError
 from dgen.mlo.level import Level
 
-__all__ = ["NonFiniteError", "check_loss", "complete_grads", "global_norm", "level_grads"]
+__all__ = ["NonFiniteError", "check_grads", "check_loss", "complete_grads", "global_norm", "level_grads"]
 
 
 class NonFiniteError(NumericalError):
@@ -43,10 +43,10 @@ def check_loss(loss: Tensor, level: Level, where: str) -> None:
         )
 
 
-def complete_grads(
+def check_grads(
     raw: Sequence[Tensor | None], wrt: Sequence[Tensor], level: Level, where: str, *, require_path: bool = True
-) -> list[Tensor]:
-    """Replace ``None`` (unused) gradients by zeros and check that all are finite.
+) -> list[Tensor | None]:
+    """Check gradients and return them as a list; ``None`` (a tensor the loss does not use) stays ``None``.
 
     Raises:
         SolverError: ``require_path`` and no tensor of ``wrt`` is reached from the loss at all
@@ -59,14 +59,36 @@ def complete_grads(
             f"with respect to, so that gradient would be identically zero; run every module through "
             f"ctx.call(module, ...), read raw parameters through ctx.param(p), and do not .detach() generated data."
         )
-    grads = [torch.zeros_like(w) if g is None else g for g, w in zip(raw, wrt, strict=True)]
-    if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
-        bad = next(tuple(g.shape) for g in grads if not bool(torch.isfinite(g).all()))
+    bad = _first_nonfinite([g for g in raw if g is not None])
+    if bad is not None:
         raise NonFiniteError(
             f"a gradient of level '{level.name}' (a tensor of shape {bad}) has NaN/Inf entries in {where}; {_advice(level)}",
             level.name,
         )
-    return grads
+    return list(raw)
+
+
+def complete_grads(
+    raw: Sequence[Tensor | None], wrt: Sequence[Tensor], level: Level, where: str, *, require_path: bool = True
+) -> list[Tensor]:
+    """:func:`check_grads`, then ``None`` (unused) gradients replaced by zeros."""
+    checked = check_grads(raw, wrt, level, where, require_path=require_path)
+    return [torch.zeros_like(w) if g is None else g for g, w in zip(checked, wrt, strict=True)]
+
+
+def _first_nonfinite(tensors: Sequence[Tensor]) -> tuple[int, ...] | None:
+    """The shape of the first tensor with a NaN/Inf entry, or None.
+
+    A sum with a NaN/Inf term is not finite, so one fast reduction per tensor (and one host sync) clears
+    the usual all-finite case; only a non-finite sum (or a finite-entry sum that overflows) pays for the
+    exact per-entry test.
+    """
+    if not tensors:
+        return None
+    with torch.no_grad():
+        if bool(torch.isfinite(torch.stack([t.sum() for t in tensors])).all()):
+            return None
+        return next((tuple(t.shape) for t in tensors if not bool(torch.isfinite(t).all())), None)
 
 
 def level_grads(
@@ -77,13 +99,20 @@ def level_grads(
     *,
     create_graph: bool = False,
     require_path: bool = True,
-) -> list[Tensor]:
-    """``d loss / d wrt`` for ``level``'s ``loss``, checked (see :func:`check_loss`, :func:`complete_grads`)."""
+    keep_unused: bool = False,
+) -> list[Tensor | None]:
+    """``d loss / d wrt`` for ``level``'s ``loss``, checked (see :func:`check_loss`, :func:`check_grads`).
+
+    ``keep_unused``: a tensor the loss does not use gets ``None``, as ``loss.backward()`` leaves its
+    ``.grad`` (so optimizers skip it); otherwise zeros.
+    """
     check_loss(loss, level, where)
     if loss.requires_grad:
         raw = torch.autograd.grad(loss, list(wrt), create_graph=create_graph, allow_unused=True)
     else:
         raw = (None,) * len(wrt)
+    if keep_unused:
+        return check_grads(raw, wrt, level, where, require_path=require_path)
     return complete_grads(raw, wrt, level, where, require_path=require_path)
 
 

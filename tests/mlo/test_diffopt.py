@@ -80,3 +80,33 @@ def test_unsupported_optimizer_is_refused_with_the_supported_list():
 
     with pytest.raises(SolverError, match="not subclasses"):
         diffopt.check_supported(MyAdam([p]), "gen")
+
+
+@pytest.mark.parametrize(("cls", "options"), [c for c in CASES if c[1].get("weight_decay") or c[1].get("momentum")])
+def test_a_missing_gradient_keeps_the_parameter_and_its_state_as_torch_optim_does(cls, options):
+    gen = torch.Generator().manual_seed(1)
+    used, unused = (torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_() for _ in range(2))
+    optimizer = cls([used, unused], **options)
+    for p in (used, unused):
+        p.grad = torch.randn(4, generator=gen, dtype=torch.float64)
+    optimizer.step()  # both have state; weight decay or momentum would move a zero-gradient parameter
+    states = diffopt.initial_state(optimizer, [used, unused])
+    grad = torch.randn(4, generator=gen, dtype=torch.float64)
+    (new_used, new_unused), (_, unused_state) = diffopt.step(
+        optimizer, [used, unused], [used.detach(), unused.detach()], [grad, None], states
+    )
+    assert unused_state is states[1]
+    used.grad, unused.grad = grad, None
+    before = unused.detach().clone()
+    optimizer.step()
+    torch.testing.assert_close(new_used, used.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(new_unused, before, rtol=0, atol=0)
+    torch.testing.assert_close(unused.detach(), before, rtol=0, atol=0)
+
+
+def test_the_adam_and_rmsprop_denominator_has_the_derivative_of_sqrt_and_zero_at_zero():
+    x = torch.tensor([0.3, 1.7, 4.0], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: diffopt._root_plus_eps(t, 0.7, 1e-3), (x,))
+    zero = torch.tensor([0.0, 4.0], dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(diffopt._root_plus_eps(zero, 2.0, 1e-8).sum(), zero)
+    torch.testing.assert_close(grad, torch.tensor([0.0, 0.5 / (2.0 * 2.0)], dtype=torch.float64), rtol=1e-15, atol=0)

@@ -231,3 +231,26 @@ def test_unsupported_optimizer_is_refused_at_construction():
     with pytest.raises(SolverError, match="level 'low' uses Adagrad"):
         create_solver("unroll", problem)
     create_solver("darts", problem)  # plain SGD look-ahead: any optimizer
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("unroll", {}), ("unroll", {"backend": "higher"}), ("unroll", {"reuse_grads": True}), ("darts", {}),
+     ("darts", {"reuse_grads": True})],
+)  # fmt: skip
+def test_a_parameter_no_loss_reads_is_left_alone_as_after_loss_backward(name, options):
+    gen = torch.Generator().manual_seed(0)
+    alpha, w, unused = (torch.randn(3, generator=gen, dtype=torch.float64).requires_grad_() for _ in range(3))
+    target = torch.randn(3, generator=gen, dtype=torch.float64)
+    arch = FnLevel(
+        "arch", [alpha], torch.optim.SGD([alpha], lr=0.1), lambda ctx, _: ((ctx.param(w) - target) ** 2).sum(),
+        lower=("seg",), direct=False,
+    )  # fmt: skip
+    seg_opt = torch.optim.Adam([w, unused], lr=0.1, weight_decay=0.1)  # would decay a zero-gradient parameter
+    seg = FnLevel("seg", [w, unused], seg_opt, lambda ctx, _: ((ctx.param(w) - ctx.param(alpha)) ** 2).sum(), upper=("arch",))
+    solver = create_solver(name, Problem([arch, seg]), **options)
+    before, w_before = unused.detach().clone(), w.detach().clone()
+    for _ in range(2):
+        solver.step(None)
+    torch.testing.assert_close(unused.detach(), before, rtol=0, atol=0)
+    assert unused not in seg_opt.state and not torch.equal(w.detach(), w_before)

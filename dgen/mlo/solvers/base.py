@@ -23,10 +23,11 @@ NAN_POLICIES = ("raise", "skip")
 
 @dataclass(frozen=True)
 class FirstStep:
-    """A level's first look-ahead step: its gradient ``grads`` (one per parameter, detached) and
-    its loss ``()`` (detached); reusable for that level's ordinary update (``reuse_grads``)."""
+    """A level's first look-ahead step: its gradient ``grads`` (one per parameter, detached; ``None`` for a
+    parameter the loss does not use) and its loss ``()`` (detached); reusable for that level's ordinary
+    update (``reuse_grads``)."""
 
-    grads: list[Tensor]
+    grads: list[Tensor | None]
     loss: Tensor
 
 
@@ -123,7 +124,7 @@ class Solver(ABC):
                 grads, loss = first_steps[name].grads, first_steps[name].loss
             else:
                 loss = level.loss(Context(), batch)
-                grads = level_grads(loss, level.params, level, f"the ordinary update of '{name}'")
+                grads = level_grads(loss, level.params, level, f"the ordinary update of '{name}'", keep_unused=True)
             _apply(level, grads)
             stats[f"loss/{name}"] = float(loss.detach())
 
@@ -158,10 +159,11 @@ class Solver(ABC):
         return f"{type(self).__name__}({self.problem!r}, iteration={self.iteration})"
 
 
-def _apply(level: Level, grads: list[Tensor]) -> None:
-    """Take one step of ``level``'s optimizer with ``grads`` as the parameters' gradients."""
+def _apply(level: Level, grads: list[Tensor | None]) -> None:
+    """Take one step of ``level``'s optimizer with ``grads`` as the parameters' gradients (``None``: unused,
+    so the optimizer skips that parameter, as after ``loss.backward()``)."""
     for p, g in zip(level.params, grads, strict=True):
-        p.grad = g.detach()
+        p.grad = None if g is None else g.detach()
     level.optimizer.step()
     for p in level.params:
         p.grad = None

@@ -75,11 +75,13 @@ class DartsSolver(Solver):
         first_steps: dict[str, FirstStep] = {}
         for level in levels:
             at = [p.detach().requires_grad_() for p in level.params]
-            loss = level.loss(self._context(levels, ahead, level, at), batch)
-            grads = level_grads(loss, at, level, f"the look-ahead of '{level.name}' for {about}")
+            ctx = self._context(levels, ahead, level, at, update_buffers=self.reuse_grads)
+            loss = level.loss(ctx, batch)
+            grads = level_grads(loss, at, level, f"the look-ahead of '{level.name}' for {about}", keep_unused=True)
             first_steps[level.name] = FirstStep(grads, loss.detach())
-            ahead[level.name] = [
-                (p.detach() - r * g).requires_grad_() for p, g, r in zip(level.params, grads, _rates(level))
+            ahead[level.name] = [  # an unused parameter (None) keeps its value, as torch.optim skips it
+                (p.detach() if g is None else p.detach() - r * g).requires_grad_()
+                for p, g, r in zip(level.params, grads, _rates(level))
             ]
         # 2. the top loss and its gradient w.r.t. the target's variables and every look-ahead
         top = target.loss(self._context(levels, ahead, None, []), batch)
@@ -107,12 +109,15 @@ class DartsSolver(Solver):
         return Hypergradient([g.detach() for g in vec[target.name]], top.detach(), first_steps)
 
     @staticmethod
-    def _context(levels: list[Level], ahead: dict[str, list[Tensor]], own: Level | None, at: list[Tensor]) -> Context:
+    def _context(
+        levels: list[Level], ahead: dict[str, list[Tensor]], own: Level | None, at: list[Tensor],
+        *, update_buffers: bool = False,
+    ) -> Context:
         """Look-aheads of ``levels`` computed so far, plus ``own``'s variables at ``at``."""
         pairs = [pair for level in levels if level.name in ahead for pair in zip(level.params, ahead[level.name])]
         if own is not None:
             pairs.extend(zip(own.params, at))
-        return Context(pairs)
+        return Context(pairs, update_buffers=update_buffers)
 
     @staticmethod
     def _split(flat: list[Tensor], target: Level, levels: list[Level]) -> dict[str, list[Tensor]]:

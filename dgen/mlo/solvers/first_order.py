@@ -59,5 +59,6 @@ class FirstOrderSolver(Solver):
 
     def _hypergradient(self, level: Level, batch: Any) -> Hypergradient:
         return lookahead_hypergradient(
-            self.problem, level, batch, lambda lvl: FuncTrajectory(lvl, create_graph=False), self.steps
+            self.problem, level, batch, lambda lvl: FuncTrajectory(lvl, create_graph=False), self.steps,
+            first_step_updates_buffers=self.reuse_grads,
         )

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from dgen.errors import SolverError
-from dgen.mlo.grads import check_loss, complete_grads
+from dgen.mlo.grads import check_grads, check_loss
 from dgen.mlo.level import Level
 
 __all__ = ["HIGHER_SUPPORTED", "HigherTrajectory", "check_higher_supported"]
@@ -62,16 +62,16 @@ class HigherTrajectory:
     def evaluation_params(self) -> list[Tensor]:
         return self.params
 
-    def step(self, loss: Tensor, where: str) -> list[Tensor]:
+    def step(self, loss: Tensor, where: str) -> list[Tensor | None]:
         check_loss(loss, self.level, where)
         if not loss.requires_grad:  # higher's autograd.grad would fail obscurely: raise dgen's SolverError
-            complete_grads((None,) * len(self.params), self.params, self.level, where)
-        taken: list[list[Tensor]] = []
+            check_grads((None,) * len(self.params), self.params, self.level, where)
+        taken: list[list[Tensor | None]] = []
 
-        def complete(raw: tuple[Tensor | None, ...]) -> list[Tensor]:
-            grads = complete_grads(raw, self.params, self.level, where)
+        def check(raw: tuple[Tensor | None, ...]) -> list[Tensor | None]:
+            grads = check_grads(raw, self.params, self.level, where)  # higher skips None (unused), as torch.optim
             taken.append(grads)
             return grads
 
-        self.params = list(self._optimizer.step(loss, params=self.params, grad_callback=complete))
-        return [g.detach() for g in taken[0]]
+        self.params = list(self._optimizer.step(loss, params=self.params, grad_callback=check))
+        return [None if g is None else g.detach() for g in taken[0]]

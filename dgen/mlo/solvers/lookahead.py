@@ -35,9 +35,10 @@ class Trajectory(Protocol):
         """The values at which the next loss must be evaluated (and differentiated)."""
         ...
 
-    def step(self, loss: Tensor, where: str) -> list[Tensor]:
+    def step(self, loss: Tensor, where: str) -> list[Tensor | None]:
         """Advance :attr:`params` by one optimizer step on ``loss`` (evaluated at :meth:`evaluation_params`);
-        return that step's gradient, detached."""
+        return that step's gradient, detached (``None`` for a parameter the loss does not use, which the
+        step leaves unchanged, as ``torch.optim`` does)."""
         ...
 
 
@@ -68,13 +69,13 @@ class FuncTrajectory:
             self._at = [p.detach().requires_grad_() for p in self.params]
         return self._at
 
-    def step(self, loss: Tensor, where: str) -> list[Tensor]:
-        grads = level_grads(loss, self._at, self.level, where, create_graph=self._create_graph)
+    def step(self, loss: Tensor, where: str) -> list[Tensor | None]:
+        grads = level_grads(loss, self._at, self.level, where, create_graph=self._create_graph, keep_unused=True)
         with torch.set_grad_enabled(self._create_graph):
             self.params, self._state = diffopt.step(
                 self.level.optimizer, self.level.params, self.params, grads, self._state
             )
-        return [g.detach() for g in grads]
+        return [None if g is None else g.detach() for g in grads]
 
 
 def check_steps(steps: Any) -> int | None:
@@ -92,12 +93,16 @@ def lookahead_hypergradient(
     batch: Any,
     start: Callable[[Level], Trajectory],
     steps: int | None,
+    *,
+    first_step_updates_buffers: bool = False,
 ) -> Hypergradient:
     """The gradient of ``target``'s loss at the look-ahead of its unrolled levels.
 
     Args:
         start: makes the trajectory of a level (which backend, whether graphs are kept).
         steps: look-ahead steps per level, or None for each level's ``unroll_steps``.
+        first_step_updates_buffers: evaluate each level's first step with the real buffers
+            (BatchNorm running statistics updated), for when that step replaces the ordinary update.
     """
     overrides: list[tuple[Tensor, Tensor]] = []
     first_steps: dict[str, FirstStep] = {}
@@ -106,7 +111,10 @@ def lookahead_hypergradient(
         trajectory = start(level)
         count = steps or level.unroll_steps
         for k in range(count):
-            ctx = Context([*overrides, *zip(level.params, trajectory.evaluation_params())])
+            ctx = Context(
+                [*overrides, *zip(level.params, trajectory.evaluation_params())],
+                update_buffers=first_step_updates_buffers and k == 0,
+            )
             loss = level.loss(ctx, batch)
             grads = trajectory.step(
                 loss, f"look-ahead step {k + 1}/{count} of '{name}' for the hypergradient of '{target.name}'"

@@ -77,4 +77,6 @@ class UnrollSolver(Solver):
         return FuncTrajectory(level, create_graph=True, self_second_order=self.self_second_order)
 
     def _hypergradient(self, level: Level, batch: Any) -> Hypergradient:
-        return lookahead_hypergradient(self.problem, level, batch, self._start, self.steps)
+        return lookahead_hypergradient(
+            self.problem, level, batch, self._start, self.steps, first_step_updates_buffers=self.reuse_grads
+        )
