@@ -182,9 +182,9 @@ class GenSegTrainer(SupervisedTrainer):
                 ),
             ]
         )
-        options: dict[str, Any] = {"nan_policy": c.nan_policy}
+        options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads}
         if c.solver == "unroll":
-            options.update(backend=c.backend, reuse_grads=c.reuse_grads)
+            options["backend"] = c.backend
         self.solver = create("solvers", c.solver, problem=self.problem, **options)
 
     @property
