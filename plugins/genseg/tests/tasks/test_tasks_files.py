@@ -164,8 +164,8 @@ def test_task_check_reports_problems_of_all_its_datasets(root):
 
 
 def test_paper_defaults(root):
-    assert FootUlcerTask.__init__.__kwdefaults__["n_labeled"] == 50
-    assert LungTask.__init__.__kwdefaults__["n_labeled"] == 9 and IsicTask.__init__.__kwdefaults__["n_labeled"] == 40
+    assert FootUlcerTask.default_n_labeled == 50
+    assert LungTask.default_n_labeled == 9 and IsicTask.default_n_labeled == 40
     assert FootUlcerTask(data_root=root, **SMALL).allow_empty_masks  # FUSeg has photographs without wound
     assert not IsicTask(data_root=root, **SMALL).allow_empty_masks
     assert IsicTask.metric_names[0] == "jaccard"
