@@ -9,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(VENV)/bin/dgen run genseg --task shapes --backbone unet --preset cpu --iterations 400 --warmup-iterations 100
+	$(VENV)/bin/dgen run genseg --task shapes --backbone unet --preset cpu --iterations 300 --warmup-iterations 100
 
 test: setup
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
