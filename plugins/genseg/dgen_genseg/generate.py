@@ -29,6 +29,7 @@ from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.genseg import SPLIT_FILE
 from dgen_genseg.pipeline.preflight import make_task
+from dgen_genseg.pipeline.trainers import GAN_METHODS
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
 
@@ -85,7 +86,7 @@ def _run_config(run_dir: Path) -> GenSegConfig:
             f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; only GenSeg runs have a generator."
         )
     config = build_config(GenSegConfig, saved, source="saved option")
-    if config.method != "genseg":
+    if config.method not in GAN_METHODS:
         raise ConfigError(
             f"{run_dir} was trained with method '{config.method}', which has no generator; generate from a run "
             "of `dgen run genseg --set method=genseg`."

@@ -19,7 +19,7 @@ from dgen.errors import ConfigError
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
-Method = Literal["genseg", "none", "rotate", "flip", "translate", "combine"]
+Method = Literal["genseg", "separate", "none", "rotate", "flip", "translate", "combine"]
 Solver = Literal["unroll", "darts", "first_order"]
 Optim = Literal["adam", "adamw", "rmsprop", "sgd"]
 

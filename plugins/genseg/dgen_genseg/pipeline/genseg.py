@@ -30,7 +30,7 @@ from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
-from dgen_genseg.pipeline.trainers import GenSegTrainer, make_trainer
+from dgen_genseg.pipeline.trainers import GanTrainer, make_trainer
 
 __all__ = ["GenSegPipeline"]
 
@@ -86,7 +86,7 @@ class GenSegPipeline(Pipeline):
             console.print(f"warning: {result.skipped_steps} iteration(s) had a NaN/Inf and were (partly) skipped "
                           f"(nan_policy=skip); see the 'skipped' column of {run_dir / 'log.csv'}",
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
-        if isinstance(trainer, GenSegTrainer):
+        if isinstance(trainer, GanTrainer):
             self._generator_artifacts(run_dir, trainer, train_pairs, config.seed)
         evaluation_started = time.perf_counter()
         test, panels = {}, {}
@@ -109,7 +109,7 @@ class GenSegPipeline(Pipeline):
         return metrics
 
     @staticmethod
-    def _generator_artifacts(run_dir: Path, trainer: GenSegTrainer, pairs: PairSampler, seed: int) -> None:
+    def _generator_artifacts(run_dir: Path, trainer: GanTrainer, pairs: PairSampler, seed: int) -> None:
         generator = trainer.generator
         derive(generator).save(run_dir / "genotype.json")
         save_weights(run_dir / "generator.safetensors", generator.state_dict())

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from dgen.mlo import Context, Level
 from dgen_genseg.gan.losses import from_tanh_range, generator_loss, to_tanh_range
 
-__all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss"]
+__all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss"]
 
 #: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
 SegLoss = Callable[[Tensor, Tensor], Tensor]
@@ -46,6 +46,18 @@ class GenSegBatch:
     aug_masks: Tensor
     val_images: Tensor
     val_masks: Tensor
+
+
+def synthetic_plus_real_loss(
+    segment: Callable[[Tensor], Tensor], seg_loss: SegLoss, synthetic: Tensor, batch: GenSegBatch, gamma: float
+) -> Tensor:
+    """Eq. 2: ``seg_loss`` on the synthetic pairs ``(synthetic, aug_masks)`` + ``gamma`` x on the real pairs.
+
+    Both halves go through ``segment`` (the segmenter, or its look-ahead) in one batch ``(2B, C, H, W)``.
+    """
+    n = synthetic.shape[0]
+    logits = segment(torch.cat([synthetic, batch.images], dim=0))  # (2B, 1, H, W)
+    return seg_loss(logits[:n], batch.aug_masks) + gamma * seg_loss(logits[n:], batch.masks)
 
 
 class ArchLevel(Level):
@@ -86,6 +98,6 @@ class SegLevel(Level):
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
         synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
-        n = synthetic.shape[0]
-        logits = ctx.call(self.segmenter, torch.cat([synthetic, batch.images], dim=0))  # (2B, 1, H, W)
-        return self.seg_loss(logits[:n], batch.aug_masks) + self.gamma * self.seg_loss(logits[n:], batch.masks)
+        return synthetic_plus_real_loss(
+            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch, self.gamma
+        )

@@ -35,7 +35,7 @@ from dgen.task import Task
 from dgen_genseg.data.problem import Problem
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.trainers import GenSegTrainer, SupervisedTrainer, make_trainer
+from dgen_genseg.pipeline.trainers import GanTrainer, GenSegTrainer, SupervisedTrainer, make_trainer
 
 __all__ = ["preflight", "make_task", "check_setup", "check_data", "forget_failed_start"]
 
@@ -122,7 +122,7 @@ def check_setup(config: GenSegConfig, task: Task) -> None:
         )
     trainer = _trainer_without_weights(config, task)
     networks: dict[str, nn.Module] = {f"segmenter '{config.backbone}'": trainer.segmenter}
-    if isinstance(trainer, GenSegTrainer):
+    if isinstance(trainer, GanTrainer):
         networks.update(generator=trainer.generator, discriminator=trainer.discriminator)
     _check_image_size(config.image_size, networks)
     _check_batches(config, task, trainer)

@@ -23,14 +23,14 @@ from dgen.mlo.grads import NonFiniteError
 from dgen.plugins import create
 from dgen.task import Task
 from dgen_genseg.gan.discriminator import PatchDiscriminator
-from dgen_genseg.gan.losses import discriminator_loss, generator_loss, to_tanh_range
+from dgen_genseg.gan.losses import discriminator_loss, from_tanh_range, generator_loss, to_tanh_range
 from dgen_genseg.metrics import bce_dice_loss, bce_jaccard_loss
 from dgen_genseg.pipeline.config import GenSegConfig
-from dgen_genseg.pipeline.levels import ArchLevel, GenLevel, GenSegBatch, SegLevel, SegLoss
+from dgen_genseg.pipeline.levels import ArchLevel, GenLevel, GenSegBatch, SegLevel, SegLoss, synthetic_plus_real_loss
 from dgen_genseg.pipeline.optim import make_optimizer
 from dgen_genseg.pipeline.sampler import PairSampler
 
-__all__ = ["SupervisedTrainer", "GenSegTrainer", "make_trainer", "state_level", "SEG_LOSSES", "LR_OPTIONS"]
+__all__ = ["SupervisedTrainer", "GanTrainer", "GenSegTrainer", "SeparateTrainer", "GAN_METHODS", "make_trainer", "state_level", "SEG_LOSSES", "LR_OPTIONS"]
 
 #: segmentation losses by option value: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
 SEG_LOSSES: dict[str, SegLoss] = {
@@ -140,14 +140,12 @@ class SupervisedTrainer:
         self.aug_generator.set_state(state["aug_generator"])
 
 
-class GenSegTrainer(SupervisedTrainer):
-    """GenSeg: discriminator step, then one MLO iteration over (α, G, S) (paper Eq. 5-8).
+class GanTrainer(SupervisedTrainer):
+    """What the GAN-based methods share: the generator, the discriminator, their optimisers and steps.
 
-    The first ``warmup_iterations`` train only the GAN (pix2pix on the run's own
-    training pairs, α fixed), so that the segmenter does not learn from noise images.
+    The first ``warmup_iterations`` train only the GAN (pix2pix on the run's own training
+    pairs, α fixed at uniform), so that the segmenter does not learn from noise images.
     """
-
-    columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
 
     def __init__(
         self,
@@ -164,8 +162,98 @@ class GenSegTrainer(SupervisedTrainer):
         self.val, self.generator, self.discriminator = val, generator, discriminator
         c = config
         self.gen_opt = make_optimizer("adam", generator.weight_parameters(), lr=c.gen_lr, weight_decay=c.gen_weight_decay, gan=True)
-        self.arch_opt = make_optimizer("adam", generator.arch_parameters(), lr=c.arch_lr, weight_decay=c.arch_weight_decay, gan=True)
         self.disc_opt = make_optimizer("adam", discriminator.parameters(), lr=c.gen_lr, weight_decay=c.gen_weight_decay, gan=True)
+
+    @property
+    def total_iterations(self) -> int:
+        return self.config.warmup_iterations + self.config.iterations
+
+    @property
+    def segmenter_starts(self) -> int:
+        return self.config.warmup_iterations
+
+    def _discriminator_step(self, images: Tensor, masks: Tensor) -> float | None:
+        condition = to_tanh_range(masks)  # (B, 1, H, W) in {-1, 1}
+        with torch.no_grad():
+            fake = self.generator(condition)  # (B, C, H, W) in [-1, 1]
+        real_logits = self.discriminator(condition, to_tanh_range(images))
+        fake_logits = self.discriminator(condition, fake)
+        loss = discriminator_loss(real_logits, fake_logits)
+        return loss.item() if self._update("discriminator", loss, self.disc_opt) else None
+
+    def _gan_step(self, images: Tensor, masks: Tensor) -> dict[str, float]:
+        """One pix2pix step: the discriminator, then the generator's weights."""
+        d_loss = self._discriminator_step(images, masks)
+        condition = to_tanh_range(masks)
+        fake = self.generator(condition)
+        logits = self.discriminator(condition, fake)
+        loss = generator_loss(logits, fake, to_tanh_range(images), lambda_l1=self.config.lambda_l1)
+        updated = self._update("gen", loss, self.gen_opt)
+        return {
+            "disc": math.nan if d_loss is None else d_loss, "gen": loss.item() if updated else math.nan,
+            "skipped": 0.0 if updated and d_loss is not None else 1.0,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **super().state_dict(),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "gen_opt": self.gen_opt.state_dict(),
+            "disc_opt": self.disc_opt.state_dict(),
+            "val": self.val.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.gen_opt.load_state_dict(state["gen_opt"])
+        self.disc_opt.load_state_dict(state["disc_opt"])
+        self.val.load_state_dict(state["val"])
+
+
+class SeparateTrainer(GanTrainer):
+    """The paper's "separate" baseline (Fig. 7): the GAN is trained first (``warmup_iterations``),
+    then frozen; the segmenter trains on its synthetic pairs + γ·real pairs, with no MLO."""
+
+    columns = ("disc", "gen", "seg", "skipped")
+
+    def step(self, iteration: int) -> dict[str, float]:
+        images, masks = self.train.sample(self.config.batch_size)
+        if iteration < self.config.warmup_iterations:
+            self.generator.train(), self.discriminator.train()
+            return self._gan_step(images, masks)
+        aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
+        self.generator.eval(), self.segmenter.train()
+        with torch.no_grad():
+            synthetic = from_tanh_range(self.generator(to_tanh_range(aug_masks)))  # (B, C, H, W) in [0, 1]
+        batch = GenSegBatch(images, masks, aug_masks, images[:0], masks[:0])
+        loss = synthetic_plus_real_loss(self.segmenter, self.seg_loss, synthetic, batch, self.config.gamma)
+        if not self._update("seg", loss, self.seg_opt):
+            return {"seg": math.nan, "skipped": 1.0}
+        return {"seg": loss.item(), "skipped": 0.0}
+
+
+class GenSegTrainer(GanTrainer):
+    """GenSeg: discriminator step, then one MLO iteration over (α, G, S) (paper Eq. 5-8), after the GAN warm-up."""
+
+    columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
+
+    def __init__(
+        self,
+        config: GenSegConfig,
+        segmenter: nn.Module,
+        seg_loss: SegLoss,
+        train: PairSampler,
+        val: PairSampler,
+        augmenter: Augmenter,
+        generator: nn.Module,
+        discriminator: nn.Module,
+    ) -> None:
+        super().__init__(config, segmenter, seg_loss, train, val, augmenter, generator, discriminator)
+        c = config
+        self.arch_opt = make_optimizer("adam", generator.arch_parameters(), lr=c.arch_lr, weight_decay=c.arch_weight_decay, gan=True)
         self.problem = Problem(
             [
                 ArchLevel(
@@ -187,74 +275,31 @@ class GenSegTrainer(SupervisedTrainer):
             options["backend"] = c.backend
         self.solver = create("solvers", c.solver, problem=self.problem, **options)
 
-    @property
-    def total_iterations(self) -> int:
-        return self.config.warmup_iterations + self.config.iterations
-
-    @property
-    def segmenter_starts(self) -> int:
-        return self.config.warmup_iterations
-
-    def _discriminator_step(self, images: Tensor, masks: Tensor) -> float | None:
-        condition = to_tanh_range(masks)  # (B, 1, H, W) in {-1, 1}
-        with torch.no_grad():
-            fake = self.generator(condition)  # (B, C, H, W) in [-1, 1]
-        real_logits = self.discriminator(condition, to_tanh_range(images))
-        fake_logits = self.discriminator(condition, fake)
-        loss = discriminator_loss(real_logits, fake_logits)
-        return loss.item() if self._update("discriminator", loss, self.disc_opt) else None
-
-    def _warmup_step(self, images: Tensor, masks: Tensor) -> dict[str, float]:
-        condition = to_tanh_range(masks)
-        fake = self.generator(condition)
-        logits = self.discriminator(condition, fake)
-        loss = generator_loss(logits, fake, to_tanh_range(images), lambda_l1=self.config.lambda_l1)
-        if not self._update("gen", loss, self.gen_opt):
-            return {"gen": math.nan, "skipped": 1.0}
-        return {"gen": loss.item(), "skipped": 0.0}
-
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.train.sample(self.config.batch_size)
         self.generator.train(), self.discriminator.train(), self.segmenter.train()
+        if iteration < self.config.warmup_iterations:
+            return self._gan_step(images, masks)
         d_loss = self._discriminator_step(images, masks)
         stats: dict[str, float] = {"disc": math.nan if d_loss is None else d_loss}
-        if iteration < self.config.warmup_iterations:
-            stats.update(self._warmup_step(images, masks))
-        else:
-            aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
-            val_images, val_masks = self.val.sample(self.config.batch_size)
-            try:
-                result = self.solver.step(GenSegBatch(images, masks, aug_masks, val_images, val_masks))
-            except NonFiniteError as err:  # keep the solver's diagnosis, give the pipeline's fix
-                raise NonFiniteError(f"{str(err).split('; ', 1)[0]}; {self.nan_advice(err.level)}", err.level) from err
-            for level in ("arch", "gen", "seg"):
-                stats[level] = result.get(f"loss/{level}", math.nan)
-            stats["arch_grad_norm"] = result.get("hypergrad_norm/arch", math.nan)
-            stats["skipped"] = result.get("skipped", 0.0)
-        if d_loss is None:
-            stats["skipped"] = 1.0
+        aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
+        val_images, val_masks = self.val.sample(self.config.batch_size)
+        try:
+            result = self.solver.step(GenSegBatch(images, masks, aug_masks, val_images, val_masks))
+        except NonFiniteError as err:  # keep the solver's diagnosis, give the pipeline's fix
+            raise NonFiniteError(f"{str(err).split('; ', 1)[0]}; {self.nan_advice(err.level)}", err.level) from err
+        for level in ("arch", "gen", "seg"):
+            stats[level] = result.get(f"loss/{level}", math.nan)
+        stats["arch_grad_norm"] = result.get("hypergrad_norm/arch", math.nan)
+        stats["skipped"] = 1.0 if d_loss is None else result.get("skipped", 0.0)
         return stats
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            **super().state_dict(),
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "gen_opt": self.gen_opt.state_dict(),
-            "arch_opt": self.arch_opt.state_dict(),
-            "disc_opt": self.disc_opt.state_dict(),
-            "val": self.val.state_dict(),
-            "solver": self.solver.state_dict(),
-        }
+        return {**super().state_dict(), "arch_opt": self.arch_opt.state_dict(), "solver": self.solver.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.gen_opt.load_state_dict(state["gen_opt"])
         self.arch_opt.load_state_dict(state["arch_opt"])
-        self.disc_opt.load_state_dict(state["disc_opt"])
-        self.val.load_state_dict(state["val"])
         self.solver.load_state_dict(state["solver"])
 
 
@@ -263,8 +308,8 @@ def make_trainer(
 ) -> SupervisedTrainer:
     """Build the networks of ``config.method`` for ``task`` on ``device`` and their trainer.
 
-    ``genseg``: segmenter, searchable pix2pix generator, PatchGAN discriminator and mask augmenter
-    (:class:`GenSegTrainer`); any other method: the segmenter with that classic augmenter, or none
+    ``genseg`` / ``separate``: segmenter, searchable pix2pix generator, PatchGAN discriminator and mask
+    augmenter (:class:`GenSegTrainer` / :class:`SeparateTrainer`); any other method: the segmenter with that classic augmenter, or none
     (:class:`SupervisedTrainer`). ``config`` has its preset resolved.
     """
     segmenter = create(
@@ -272,7 +317,7 @@ def make_trainer(
         **config.backbone_options,
     ).to(device)
     seg_loss = SEG_LOSSES[config.seg_loss]
-    if config.method != "genseg":
+    if config.method not in GAN_METHODS:
         augmenter = None if config.method == "none" else create("augmenters", config.method)
         return SupervisedTrainer(config, segmenter, seg_loss, train, augmenter)
     generator = create(
@@ -283,4 +328,8 @@ def make_trainer(
         condition_channels=task.mask_channels, image_channels=task.channels, ndf=config.ndf
     ).to(device)
     augmenter = create("augmenters", config.augmenter)
-    return GenSegTrainer(config, segmenter, seg_loss, train, val, augmenter, generator, discriminator)
+    return GAN_METHODS[config.method](config, segmenter, seg_loss, train, val, augmenter, generator, discriminator)
+
+
+#: the methods that train a generator, and their trainers.
+GAN_METHODS: dict[str, type[GanTrainer]] = {"genseg": GenSegTrainer, "separate": SeparateTrainer}
