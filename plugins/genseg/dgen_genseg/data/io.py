@@ -106,11 +106,40 @@ def read_array(path: str | Path) -> tuple[np.ndarray, float]:
             "re-download it (a failed download often saves an HTML page) or delete it",
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            return _read_tiff(path, err)
         what = "truncated" if "truncated" in str(err).lower() else "corrupt"
         raise ImageReadError(
-            path, "corrupt", f"cannot decode the {what} file (Pillow: {err})",
-            "re-download or re-export it (for a TIFF Pillow cannot decode, convert it to PNG)",
+            path, "corrupt", f"cannot decode the {what} file (Pillow: {err})", "re-download or re-export it",
         ) from None
+
+
+def _read_tiff(path: Path, pillow_error: Exception) -> tuple[np.ndarray, float]:
+    """TIFFs Pillow cannot decode (e.g. CVC-ClinicDB's originals), read with ``tifffile``."""
+    import tifffile
+
+    try:
+        values = np.asarray(tifffile.imread(path))
+    except Exception as err:  # tifffile raises many types for broken files
+        raise ImageReadError(
+            path, "corrupt", f"cannot decode the TIFF (Pillow: {pillow_error}; tifffile: {err})",
+            "re-download it, or convert it to PNG",
+        ) from None
+    if values.size == 0:
+        raise ImageReadError(
+            path, "corrupt", f"cannot decode the TIFF (Pillow: {pillow_error}; tifffile found no image data)",
+            "re-download it, or convert it to PNG",
+        )
+    if values.ndim == 3 and values.shape[0] in (3, 4) and values.shape[-1] not in (3, 4):
+        values = np.moveaxis(values, 0, -1)  # planar (C, H, W) -> (H, W, C)
+    if values.ndim == 3 and values.shape[-1] == 4:
+        values = values[..., :3]
+    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[-1] != 3):
+        raise ImageReadError(path, "unsupported", f"TIFF of shape {values.shape}", "save it as a 2-D grey or RGB image")
+    scales = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(bool): 1.0}
+    if values.dtype not in scales:
+        raise ImageReadError(path, "unsupported", f"TIFF of dtype {values.dtype}", "save it as 8- or 16-bit")
+    return values, scales[values.dtype]
 
 
 def _first_bytes(path: Path) -> str:

@@ -150,3 +150,25 @@ def test_file_errors_name_the_file_and_the_fix(tmp_path, rgb):
             read_image(path, channels=3)
         assert err.value.kind == kind and str(path) in str(err.value) and isinstance(err.value, DataError)
         assert "\n" not in str(err.value)
+
+
+def test_tiff_pillow_cannot_decode_is_read_with_tifffile(tmp_path, monkeypatch):
+    import numpy as np
+    import tifffile
+
+    from dgen_genseg.data import io as io_module
+
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    tifffile.imwrite(tmp_path / "frame.tif", rgb)
+    tifffile.imwrite(tmp_path / "mask.tif", (rgb[..., 0] > 20).astype(np.uint8) * 255)
+
+    def pillow_fails(*args, **kwargs):
+        raise OSError("cannot decode this compression")
+
+    monkeypatch.setattr(io_module.Image, "open", pillow_fails)
+    values, scale = io_module.read_array(tmp_path / "frame.tif")
+    assert scale == 255.0 and np.array_equal(values, rgb)
+    assert io_module.read_mask(tmp_path / "mask.tif").sum().item() == int((rgb[..., 0] > 20).sum())
+    (tmp_path / "broken.tif").write_bytes(b"II*\x00garbage")
+    with pytest.raises(io_module.ImageReadError, match="tifffile"):
+        io_module.read_array(tmp_path / "broken.tif")
