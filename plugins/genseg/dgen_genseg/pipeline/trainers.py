@@ -240,19 +240,11 @@ class GenSegTrainer(GanTrainer):
 
     columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
 
-    def __init__(
-        self,
-        config: GenSegConfig,
-        segmenter: nn.Module,
-        seg_loss: SegLoss,
-        train: PairSampler,
-        val: PairSampler,
-        augmenter: Augmenter,
-        generator: nn.Module,
-        discriminator: nn.Module,
-    ) -> None:
-        super().__init__(config, segmenter, seg_loss, train, val, augmenter, generator, discriminator)
-        c = config
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Takes the arguments of :class:`GanTrainer`; adds α's optimiser, the three levels and the solver."""
+        super().__init__(*args, **kwargs)
+        c, generator, segmenter, seg_loss = self.config, self.generator, self.segmenter, self.seg_loss
+        discriminator = self.discriminator
         self.arch_opt = make_optimizer("adam", generator.arch_parameters(), lr=c.arch_lr, weight_decay=c.arch_weight_decay, gan=True)
         self.problem = Problem(
             [

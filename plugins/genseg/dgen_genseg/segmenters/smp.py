@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -236,38 +236,35 @@ def make_smp(
     return segmenter
 
 
-def make_unet(
-    *,
-    in_channels: int = 3,
-    classes: int = 1,
-    encoder: str = "resnet34",
-    encoder_depth: int | None = None,
-    pretrained: str | Path | None = None,
-    img_size: int | Sequence[int] | None = None,
-    **smp_kwargs: Any,
-) -> SmpSegmenter:
-    """U-Net (Ronneberger et al. 2015) with an smp/timm encoder; inputs: multiples of ``2**encoder_depth``."""
-    return make_smp(
-        "Unet", encoder, in_channels=in_channels, classes=classes, encoder_depth=encoder_depth,
-        pretrained=pretrained, img_size=img_size, **smp_kwargs,
-    )  # fmt: skip
+def _fixed_arch(arch: str, summary: str) -> Callable[..., SmpSegmenter]:
+    """A keyword-only factory for one smp architecture (the registry's ``unet``, ``deeplabv3plus``)."""
+
+    def factory(
+        *,
+        in_channels: int = 3,
+        classes: int = 1,
+        encoder: str = "resnet34",
+        encoder_depth: int | None = None,
+        pretrained: str | Path | None = None,
+        img_size: int | Sequence[int] | None = None,
+        **smp_kwargs: Any,
+    ) -> SmpSegmenter:
+        return make_smp(
+            arch, encoder, in_channels=in_channels, classes=classes, encoder_depth=encoder_depth,
+            pretrained=pretrained, img_size=img_size, **smp_kwargs,
+        )  # fmt: skip
+
+    factory.__doc__ = summary
+    factory.__name__ = factory.__qualname__ = f"make_{arch.lower()}"
+    return factory
 
 
-def make_deeplabv3plus(
-    *,
-    in_channels: int = 3,
-    classes: int = 1,
-    encoder: str = "resnet34",
-    encoder_depth: int | None = None,
-    pretrained: str | Path | None = None,
-    img_size: int | Sequence[int] | None = None,
-    **smp_kwargs: Any,
-) -> SmpSegmenter:
-    """DeepLabV3+ (Chen et al. 2018) with an smp/timm encoder; inputs: multiples of the output stride (16)."""
-    return make_smp(
-        "DeepLabV3Plus", encoder, in_channels=in_channels, classes=classes, encoder_depth=encoder_depth,
-        pretrained=pretrained, img_size=img_size, **smp_kwargs,
-    )  # fmt: skip
+#: U-Net (Ronneberger et al. 2015) with an smp/timm encoder.
+make_unet = _fixed_arch("Unet", "U-Net (Ronneberger et al. 2015) with an smp/timm encoder; inputs: multiples of ``2**encoder_depth``.")
+#: DeepLabV3+ (Chen et al. 2018) with an smp/timm encoder.
+make_deeplabv3plus = _fixed_arch(
+    "DeepLabV3Plus", "DeepLabV3+ (Chen et al. 2018) with an smp/timm encoder; inputs: multiples of the output stride (16)."
+)
 
 
 def parse_smp_name(name: str) -> tuple[str, str]:
