@@ -201,7 +201,7 @@ def train(
         if best.weights is not None:
             save_weights(run_dir / BEST_SEGMENTER, best.weights)
     columns = list(trainer.columns)
-    log = CsvLog(run_dir / "log.csv", [*columns, "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
+    log = CsvLog(run_dir / "log.csv", [*columns, "seg_iteration", "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
     total = trainer.total_iterations
 
     def kept() -> str:
@@ -260,7 +260,9 @@ def train(
                     best = _Best(val["dice"], iteration + 1, dict(val), weights)
                     save_weights(run_dir / BEST_SEGMENTER, weights)
             row["seg_lr"] = trainer.seg_opt.param_groups[0]["lr"]
-            log.write(iteration, row)
+            # seg_iteration (segmenter updates so far) puts methods with and without a GAN warm-up on one x axis
+            seg_iteration = iteration - trainer.segmenter_starts + 1 if trains_segmenter else None
+            log.write(iteration, {**row, "seg_iteration": seg_iteration})
             if tb is not None:  # tensorboard installed: the same row, α entropies and image grids
                 tb.log(iteration, row, trainer)
             shown = " ".join(f"{k}={v:.3g}" for k, v in row.items() if k in columns or k == "val_dice")
