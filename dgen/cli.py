@@ -19,8 +19,8 @@ from rich.table import Table
 
 import dgen
 from dgen.bench import (
-    CLASSIC, AggregateOptions, CompareOptions, DgenRunCommand, aggregate, describe_event, describe_report, grid_spec,
-    read_grid_file, run_bench,
+    CLASSIC, AggregateOptions, CompareOptions, DgenRunCommand, aggregate, command_line, describe_event, describe_report,
+    grid_spec, read_grid_file, run_bench,
 )
 from dgen.config import load_config_file, parse_assignments
 from dgen.errors import ConfigError, DgenError
@@ -200,6 +200,9 @@ def bench_command(
         Optional[list[str]], typer.Option(help=f"Classic augmentation methods (default {', '.join(CLASSIC)}).")
     ] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of each interval.")] = 10_000,
+    report: Annotated[
+        Optional[Path], typer.Option(help="Also write the report here (e.g. docs/results.md), figures beside it.")
+    ] = None,
 ) -> None:
     """Run a grid of `dgen run` experiments, each in its own process and run directory; then write
     results.csv, results.md and plots from every finished run."""
@@ -209,7 +212,7 @@ def bench_command(
         axes = {"task": task, "backbone": backbone, "method": method, "n_labeled": n_labeled, "seed": seed}
         axes = {k: v for k, v in axes.items() if v}
         compare = CompareOptions(baseline=baseline, classic=tuple(classic or CLASSIC), resamples=resamples)
-        report = None
+        outcome = None
         if aggregate_only:
             if grid or pipeline or axes or assignments:
                 raise ConfigError(
@@ -218,13 +221,30 @@ def bench_command(
         else:
             spec = grid_spec(read_grid_file(grid) if grid else None, pipeline=pipeline, axes=axes,
                              extras=parse_assignments(assignments or []))
-            report = run_bench(spec, out, jobs=jobs, command=DgenRunCommand(device=device),
-                               on_event=lambda e: console.print(describe_event(e), markup=False, soft_wrap=True))
-            console.print(describe_report(report), markup=False, soft_wrap=True)
-        result = aggregate(out, AggregateOptions(metric=metric, compare=compare))
-        console.print(f"results: {result.markdown}, {result.csv} and {len(result.plots)} plots", soft_wrap=True)
-        if report is not None and not report.ok:
+            outcome = run_bench(spec, out, jobs=jobs, command=DgenRunCommand(device=device),
+                                record=command_line(_bench_argv(grid, pipeline, axes, assignments, out, jobs, device),
+                                                    os.environ),
+                                on_event=lambda e: console.print(describe_event(e), markup=False, soft_wrap=True))
+            console.print(describe_report(outcome), markup=False, soft_wrap=True)
+        result = aggregate(out, AggregateOptions(metric=metric, compare=compare, report=report))
+        written = f"{result.markdown}" + (f" (and {report})" if report is not None else "")
+        console.print(f"results: {written}, {result.csv} and {len(result.plots)} plots", soft_wrap=True)
+        if outcome is not None and not outcome.ok:
             raise typer.Exit(1)
+
+
+def _bench_argv(
+    grid: Path | None, pipeline: str | None, axes: dict[str, list[Any]], assignments: list[str] | None, out: Path,
+    jobs: int, device: str,
+) -> list[str]:
+    """The arguments of a ``dgen bench`` command that runs this grid again (for ``OUT/commands.txt``)."""
+    argv = ["bench", *([str(grid)] if grid else []), *(["--pipeline", pipeline] if pipeline else [])]
+    for axis, values in axes.items():
+        argv += [part for value in values for part in (f"--{axis.replace('_', '-')}", str(value))]
+    argv += [part for assignment in assignments or [] for part in ("--set", assignment)]
+    argv += ["--out", str(out), *(["--jobs", str(jobs)] if jobs != 1 else []),
+             *(["--device", device] if device != "auto" else [])]
+    return argv
 
 
 _commands_loaded: list[bool] = []

@@ -1,20 +1,27 @@
 """Aggregating a benchmark directory: ``results.csv``, ``results.md`` and ``plots/*.png``.
 
 Reads every finished run under ``OUT/runs`` (whatever grid produced it), so it can run on its own
-(``dgen bench --out OUT --aggregate-only``) and always reflects what is on disk.
+(``dgen bench --out OUT --aggregate-only``) and always reflects what is on disk. With a ``report``
+path the markdown is also written there (e.g. ``docs/results.md``), its figures copied into the folder
+of the same name beside it (``docs/results/``) so that the page can be published with the code.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from dgen.errors import DataError, UnknownNameError
 
 from dgen.bench.collect import Collected, collect_runs, write_csv
+from dgen.bench.commands import read_commands
 from dgen.bench.compare import CompareOptions, Comparison, best_classic, compare_methods
 from dgen.bench.plots import bar_plots, curve_plots
 from dgen.bench.table import render_markdown
+from dgen.bench.valcurves import setting_curves, val_curve_plots
 
 __all__ = ["RESULTS_CSV", "RESULTS_MD", "PLOTS_DIR", "AggregateOptions", "Aggregate", "aggregate"]
 
@@ -25,10 +32,12 @@ PLOTS_DIR = "plots"
 
 @dataclass(frozen=True)
 class AggregateOptions:
-    """``metric`` is plotted and counts the seeds a method wins; it is compared first."""
+    """``metric`` is plotted and counts the seeds a method wins; it is compared first. ``report``: a
+    second copy of the markdown (figures in the folder of its name), or None."""
 
     metric: str = "dice"
     compare: CompareOptions = field(default_factory=CompareOptions)
+    report: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +73,38 @@ def aggregate(out: Path, options: AggregateOptions | None = None) -> Aggregate:
     compare = replace(options.compare, metrics=metrics)
     plots = out / PLOTS_DIR
     plots.mkdir(exist_ok=True)
-    for old in [*plots.glob("bars-*.png"), *plots.glob("curves-*.png")]:  # figures of settings no longer on disk
+    for old in plots.glob("*.png"):  # figures of settings no longer on disk
         old.unlink()
-    bars = bar_plots(rows, plots, options.metric, compare)
-    curves = curve_plots(rows, plots, options.metric, compare)
+    val_curves = setting_curves(out, rows, options.metric)
+    figures: dict[str, Mapping[Any, Path]] = {
+        "bars": bar_plots(rows, plots, options.metric, compare),
+        "curves": curve_plots(rows, plots, options.metric, compare),
+        "val_figures": val_curve_plots(val_curves, plots, options.metric, compare),
+    }
     comparisons = tuple(compare_methods(rows, compare))
     write_csv(rows, out / RESULTS_CSV)
-    text = render_markdown(collected, comparisons, best_classic(rows, compare), bars, curves,
-                           options=compare, metric=options.metric, base=out)
-    (out / RESULTS_MD).write_text(text, encoding="utf-8")
-    return Aggregate(out / RESULTS_CSV, out / RESULTS_MD, (*bars.values(), *curves.values()), collected, comparisons)
+    choices, commands = best_classic(rows, compare), read_commands(out)
+
+    def render(figures: Mapping[str, Mapping[Any, Path]], base: Path) -> str:
+        return render_markdown(collected, comparisons, choices, figures["bars"], figures["curves"], options=compare,
+                               metric=options.metric, base=base, val_curves=val_curves,
+                               val_figures=figures["val_figures"], commands=commands)
+
+    (out / RESULTS_MD).write_text(render(figures, out), encoding="utf-8")
+    if options.report is not None:
+        report = Path(options.report)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render(_copy_figures(figures, report.with_suffix("")), report.parent), encoding="utf-8")
+    paths = tuple(p for kind in figures.values() for p in kind.values())
+    return Aggregate(out / RESULTS_CSV, out / RESULTS_MD, paths, collected, comparisons)
+
+
+def _copy_figures(figures: Mapping[str, Mapping[Any, Path]], folder: Path) -> dict[str, dict[Any, Path]]:
+    """Copy every figure into ``folder`` (emptied of older figures first); the same mappings with the copies."""
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    copies: dict[str, dict[Any, Path]] = {}
+    for kind, paths in figures.items():
+        copies[kind] = {key: Path(shutil.copy2(path, folder / path.name)) for key, path in paths.items()}
+    return copies

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from dgen.bench.commands import record_command
 from dgen.bench.plan import pipeline_config_class, plan_grid
 from dgen.bench.process import bench_lock
 from dgen.bench.runner import BenchEvent, CommandBuilder, GridReport, run_grid
@@ -21,15 +22,19 @@ def run_bench(
     command: CommandBuilder | None = None,
     on_event: Callable[[BenchEvent], None] | None = None,
     config_class: type | None = None,
+    record: str | None = None,
 ) -> GridReport:
     """Run every run of ``spec`` under ``out/runs`` that has not finished; see :func:`run_grid`.
 
     ``config_class`` checks the options of every run before anything starts (default: the
     registered pipeline's config dataclass). A second ``run_bench`` on the same ``out`` raises
-    ``ConfigError`` while this one or any of its runs is still running.
+    ``ConfigError`` while this one or any of its runs is still running. ``record``: the command line to
+    append to ``out/commands.txt`` once the grid is checked (the report lists it).
     """
     config_class = config_class or pipeline_config_class(spec.pipeline)
     out = Path(out)
     with bench_lock(out) as lock_fds:
         runs = plan_grid(spec, out, config_class)
+        if record is not None:
+            record_command(out, record)
         return run_grid(runs, jobs=jobs, command=command, on_event=on_event, inherit_fds=lock_fds)

@@ -1,9 +1,11 @@
-"""The markdown report of a benchmark: per setting, mean ± sd per test set and method, the wall time per
-method, the paired differences against the references, and the figures."""
+"""The markdown report of a benchmark: the commands that ran it; per setting, mean ± sd per test set and method,
+the wall time per method, the paired differences against the references, the validation curves with their
+plateau check, and the figures."""
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from dgen.bench.collect import Collected, ResultRow, Setting, seed_table, setting_title, sort_key
 from dgen.bench.compare import ClassicChoice, CompareOptions, Comparison, method_order
 from dgen.bench.stats import PairedDifference, mean_sd
+from dgen.bench.valcurves import Curve, mean_curve, plateau
 
 __all__ = ["render_markdown", "mean_sd_text", "difference_text"]
 
@@ -85,9 +88,27 @@ def _comparison_table(comparisons: Sequence[Comparison], metric: str, level: flo
     return lines
 
 
+def _plateau_table(curves: Mapping[str, Mapping[int, Curve]], options: CompareOptions, metric: str) -> list[str]:
+    lines = [
+        f"| method | seeds | budget | val {metric}, 60–80 % of budget | last 20 % | change | best at (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method in method_order(curves, options):
+        per_seed = curves[method]
+        check = plateau(mean_curve(per_seed))
+        if check is None:
+            continue
+        best_at = sorted(max(c, key=lambda x: (c[x], -x)) for c in per_seed.values())  # first x of each seed's best
+        median = statistics.median(best_at)
+        lines.append(f"| {method} | {len(per_seed)} | {check.budget} | {check.earlier:.3f} | {check.late:.3f} | "
+                     f"{check.change:+.3f} | {median:g} |")
+    return lines
+
+
 def _section(
     setting: Setting, rows: Sequence[ResultRow], comparisons: Sequence[Comparison], choice: ClassicChoice | None,
-    figure: Path | None, options: CompareOptions, metric: str, base: Path,
+    figures: Mapping[str, Path], curves: Mapping[str, Mapping[int, Curve]], options: CompareOptions, metric: str,
+    base: Path,
 ) -> list[str]:
     seeds = ", ".join(map(str, sorted({r.seed for r in rows}, key=sort_key)))
     facts = [f"image size {_distinct(rows, 'image_size')}" if _distinct(rows, "image_size") else "",
@@ -104,8 +125,15 @@ def _section(
     if comparisons:
         lines += ["", "Paired differences, method − reference:", ""]
         lines += _comparison_table(comparisons, metric, options.level)
-    if figure is not None:
-        lines += ["", f"![{setting_title(setting)}: {metric} per seed]({figure.relative_to(base).as_posix()})"]
+    if "bars" in figures:
+        lines += ["", f"![{setting_title(setting)}: {metric} per seed]({figures['bars'].relative_to(base).as_posix()})"]
+    if curves:
+        lines += ["", f"Validation {metric} during training (x: segmenter updates; the GAN warm-up of the GAN-based "
+                      "methods comes before). Plateau check: mean over seeds in the last fifth of the budget minus "
+                      "the fifth before it; about 0 = plateaued.", ""]
+        lines += _plateau_table(curves, options, metric)
+    if "val" in figures:
+        lines += ["", f"![{setting_title(setting)}: validation curves]({figures['val'].relative_to(base).as_posix()})"]
     return lines
 
 
@@ -119,9 +147,14 @@ def render_markdown(
     options: CompareOptions,
     metric: str,
     base: Path,
+    val_curves: Mapping[Setting, Mapping[str, Mapping[int, Curve]]] | None = None,
+    val_figures: Mapping[Setting, Path] | None = None,
+    commands: Sequence[str] = (),
 ) -> str:
-    """The report; figure links are relative to ``base`` (the benchmark directory)."""
+    """The report; figure links are relative to ``base`` (the benchmark directory). ``commands``: the
+    ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`)."""
     rows = collected.rows
+    val_curves, val_figures = val_curves or {}, val_figures or {}
     lines = [
         "# Benchmark results",
         "",
@@ -134,14 +167,17 @@ def render_markdown(
     if any(1 < d.n <= 3 for c in comparisons for d in c.differences.values()) and options.level >= 0.95:
         lines.append("With 2 or 3 seeds this interval is exactly the range of the differences: read it as a "
                      "description of the seeds, not as a significance test (see docs/bench.md).")
+    if commands:
+        lines += ["", "Commands that ran the grid:", "", "```bash", *commands, "```"]
     if collected.unfinished:
         lines += ["", f"Not finished (left out): {', '.join(collected.unfinished)}."]
     if collected.without_tests:
         lines += ["", f"Finished without test metrics (left out): {', '.join(collected.without_tests)}."]
     for setting in sorted({r.setting for r in rows}, key=lambda s: tuple(map(sort_key, s))):
         mine = [r for r in rows if r.setting == setting]
+        figures = {k: v[setting] for k, v in (("bars", bars), ("val", val_figures)) if setting in v}
         lines += _section(setting, mine, [c for c in comparisons if c.setting == setting], choices.get(setting),
-                          bars.get(setting), options, metric, base)
+                          figures, val_curves.get(setting, {}), options, metric, base)
     if curves:
         lines += ["", "## Sample efficiency", ""]
         for (task, backbone), path in curves.items():

@@ -65,6 +65,14 @@ def test_a_grid_file_and_the_device_reach_the_runs(tmp_path):
     log = (tmp_path / "b" / "runs" / runs[0] / "bench.log").read_text()
     assert "--set iterations=3" in log and "--device cpu" in log
     assert "genseg | none (baseline) | 1 | +0.050 [n/a]" in (tmp_path / "b" / "results.md").read_text()
+    command = f"dgen bench {grid} --seed 1 --out {tmp_path / 'b'} --jobs 2 --device cpu"
+    assert (tmp_path / "b" / "commands.txt").read_text().splitlines()[-1].endswith(command)
+    assert command in (tmp_path / "b" / "results.md").read_text()
+
+
+def test_an_invalid_grid_is_not_recorded(tmp_path):
+    assert invoke("bench", "--pipeline", "benchfake", "--set", "iteratons=3", "--out", str(tmp_path))[0].exit_code == 1
+    assert not (tmp_path / "commands.txt").exists()
 
 
 def test_a_failing_run_exits_1_after_aggregating_the_others(tmp_path):
