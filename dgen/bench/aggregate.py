@@ -1,7 +1,8 @@
 """Aggregating a benchmark directory: ``results.csv``, ``results.md`` and ``plots/*.png``.
 
 Reads every finished run under ``OUT/runs`` (whatever grid produced it), so it can run on its own
-(``dgen bench --out OUT --aggregate-only``) and always reflects what is on disk. With a ``report``
+(``dgen bench --out OUT --aggregate-only``) and always reflects what is on disk. ``OUT/notes.md``, if
+present, is written by hand and placed after the report's header, so that regenerating keeps it. With a ``report``
 path the markdown is also written there (e.g. ``docs/results.md``), its figures copied into the folder
 of the same name beside it (``docs/results/``) so that the page can be published with the code.
 """
@@ -23,10 +24,11 @@ from dgen.bench.plots import bar_plots, curve_plots
 from dgen.bench.table import render_markdown
 from dgen.bench.valcurves import setting_curves, val_curve_plots
 
-__all__ = ["RESULTS_CSV", "RESULTS_MD", "PLOTS_DIR", "AggregateOptions", "Aggregate", "aggregate"]
+__all__ = ["RESULTS_CSV", "RESULTS_MD", "NOTES_MD", "PLOTS_DIR", "AggregateOptions", "Aggregate", "aggregate"]
 
 RESULTS_CSV = "results.csv"
 RESULTS_MD = "results.md"
+NOTES_MD = "notes.md"
 PLOTS_DIR = "plots"
 
 
@@ -84,11 +86,12 @@ def aggregate(out: Path, options: AggregateOptions | None = None) -> Aggregate:
     comparisons = tuple(compare_methods(rows, compare))
     write_csv(rows, out / RESULTS_CSV)
     choices, commands = best_classic(rows, compare), read_commands(out)
+    notes = (out / NOTES_MD).read_text(encoding="utf-8") if (out / NOTES_MD).is_file() else ""
 
     def render(figures: Mapping[str, Mapping[Any, Path]], base: Path) -> str:
         return render_markdown(collected, comparisons, choices, figures["bars"], figures["curves"], options=compare,
                                metric=options.metric, base=base, val_curves=val_curves,
-                               val_figures=figures["val_figures"], commands=commands)
+                               val_figures=figures["val_figures"], commands=commands, notes=notes)
 
     (out / RESULTS_MD).write_text(render(figures, out), encoding="utf-8")
     if options.report is not None:

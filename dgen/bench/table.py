@@ -150,9 +150,11 @@ def render_markdown(
     val_curves: Mapping[Setting, Mapping[str, Mapping[int, Curve]]] | None = None,
     val_figures: Mapping[Setting, Path] | None = None,
     commands: Sequence[str] = (),
+    notes: str = "",
 ) -> str:
     """The report; figure links are relative to ``base`` (the benchmark directory). ``commands``: the
-    ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`)."""
+    ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`); ``notes``: markdown
+    written by hand (``OUT/notes.md``), placed after the header."""
     rows = collected.rows
     val_curves, val_figures = val_curves or {}, val_figures or {}
     lines = [
@@ -169,6 +171,8 @@ def render_markdown(
                      "description of the seeds, not as a significance test (see docs/bench.md).")
     if commands:
         lines += ["", "Commands that ran the grid:", "", "```bash", *commands, "```"]
+    if notes.strip():
+        lines += ["", notes.strip()]
     if collected.unfinished:
         lines += ["", f"Not finished (left out): {', '.join(collected.unfinished)}."]
     if collected.without_tests:

@@ -67,15 +67,17 @@ def test_report_has_validation_curves_and_plateau_check(curve_dir):
     assert table_row(text, "| genseg |") == "| genseg | 2 | 100 | 0.750 | 0.950 | +0.200 | 100 |"
 
 
-def test_report_copy_links_its_own_figures(curve_dir, tmp_path):
+def test_report_copy_links_its_own_figures_and_keeps_the_notes(curve_dir, tmp_path):
     record_command(curve_dir, "dgen bench grid.json --out bench")
     record_command(curve_dir, "dgen bench grid.json --out bench")  # rerun to continue: listed once
     docs = tmp_path / "docs"
     stale = docs / "results" / "old.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
+    (curve_dir / "notes.md").write_text("## What we found\n\nGenSeg still climbs.\n")
     aggregate(curve_dir, AggregateOptions(report=docs / "results.md"))
     text = (docs / "results.md").read_text()
+    assert "## What we found\n\nGenSeg still climbs.\n" in text and text.index("What we found") < text.index("## isic")
     links = [line.split("](", 1)[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
     assert links and all(link.startswith("results/") and (docs / link).is_file() for link in links)
     assert not stale.exists()
