@@ -86,6 +86,11 @@ def _run_config(run_dir: Path) -> GenSegConfig:
             f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; only GenSeg runs have a generator."
         )
     config = build_config(GenSegConfig, saved, source="saved option")
+    if config.method == "wgan":
+        raise ConfigError(
+            f"{run_dir} was trained with method 'wgan', whose generator makes image-mask pairs from noise, not images "
+            "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg or separate."
+        )
     if config.method not in GAN_METHODS:
         raise ConfigError(
             f"{run_dir} was trained with method '{config.method}', which has no generator; generate from a run "

@@ -19,7 +19,7 @@ from dgen.errors import ConfigError
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
-Method = Literal["genseg", "separate", "none", "rotate", "flip", "translate", "combine"]
+Method = Literal["genseg", "separate", "wgan", "none", "rotate", "flip", "translate", "combine"]
 Solver = Literal["unroll", "darts", "first_order"]
 Optim = Literal["adam", "adamw", "rmsprop", "sgd"]
 
@@ -62,6 +62,7 @@ class GenSegConfig:
     gen_lr: Optional[float] = None
     gen_weight_decay: Optional[float] = None
     lambda_l1: float = 100.0
+    n_critic: int = 5  # method wgan: critic steps per generator step
     augmenter: str = "combine"
     # architecture (alpha)
     arch_lr: Optional[float] = None
@@ -77,7 +78,7 @@ class GenSegConfig:
             raise ConfigError(f"n_labeled={self.n_labeled} is too small: a run needs at least 2 pairs (1 train + 1 val).")
         if self.gamma < 0:
             raise ConfigError(f"gamma={self.gamma} must be >= 0 (weight of the real-data loss; the paper uses 1).")
-        for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps"):
+        for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps", "n_critic"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name}={value} must be a positive integer.")

@@ -30,7 +30,7 @@ from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
-from dgen_genseg.pipeline.trainers import GanTrainer, make_trainer
+from dgen_genseg.pipeline.trainers import GanTrainer, WganTrainer, make_trainer
 
 __all__ = ["GenSegPipeline"]
 
@@ -88,6 +88,8 @@ class GenSegPipeline(Pipeline):
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
         if isinstance(trainer, GanTrainer):
             self._generator_artifacts(run_dir, trainer, train_pairs, config.seed)
+        if isinstance(trainer, WganTrainer):
+            self._wgan_artifacts(run_dir, trainer, config.seed)
         evaluation_started = time.perf_counter()
         test, panels = {}, {}
         for name, dataset in splits.test.items():
@@ -120,3 +122,14 @@ class GenSegPipeline(Pipeline):
         with torch.no_grad():
             images = from_tanh_range(generator(to_tanh_range(aug)))
         save_samples(run_dir / "samples.png", aug, images)
+
+    @staticmethod
+    def _wgan_artifacts(run_dir: Path, trainer: WganTrainer, seed: int) -> None:
+        """``pair_generator.safetensors``, ``critic.safetensors`` and ``samples.png`` (8 generated pairs)."""
+        save_weights(run_dir / "pair_generator.safetensors", trainer.pair_generator.state_dict())
+        save_weights(run_dir / "critic.safetensors", trainer.critic.state_dict())
+        trainer.pair_generator.eval()
+        with torch.no_grad():
+            noise = trainer.pair_generator.noise(8, torch.Generator().manual_seed(seed))  # (8, nz)
+            images, masks = trainer.pair_generator.sample(noise)  # (8, C, H, W) in [0, 1], (8, 1, H, W) in {0, 1}
+        save_samples(run_dir / "samples.png", masks, images)

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 
-@pytest.mark.parametrize("method", ["none", "separate"])
+@pytest.mark.parametrize("method", ["none", "separate", "wgan"])
 def test_seg_iteration_counts_segmenter_updates(tiny, tmp_path, method):
     tiny.run(tmp_path / method, method=method)
     with (tmp_path / method / "log.csv").open(newline="") as handle:

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,25 @@ import torch
 
 from dgen.checkpoint import load_state, load_weights, save_state, save_weights
 from dgen.errors import DgenError
-from dgen_genseg.pipeline.trainers import GenSegTrainer
+from dgen_genseg.pipeline.trainers import GenSegTrainer, WganTrainer
 
 ROOT = Path(__file__).resolve().parents[4]
 KILL_AFTER = 3  # SIGKILL once log.csv has the row of this (0-based) iteration: after the checkpoint at 2
+
+
+@contextmanager
+def sigint_after(monkeypatch: pytest.MonkeyPatch, trainer_class: type, stop_after: int) -> Iterator[None]:
+    """While active, ``trainer_class.step`` sends this process SIGINT during iteration ``stop_after`` (1-based)."""
+    step = trainer_class.step
+
+    def interrupted(self, iteration):
+        if iteration == stop_after - 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return step(self, iteration)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(trainer_class, "step", interrupted)
+        yield
 
 
 def _rows(log: Path) -> int:
@@ -62,16 +79,8 @@ def test_a_run_stopped_by_sigint_resumes_with_its_best_segmenter_from_the_checkp
     reference = json.loads((reference_run / "metrics.json").read_text())
     stop_after = 5
     assert reference["best_iteration"] <= stop_after, "the final model must be one chosen before the interruption"
-    step = GenSegTrainer.step
-
-    def interrupted(self, iteration):
-        if iteration == stop_after - 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        return step(self, iteration)
-
     run = tmp_path / "run"
-    with monkeypatch.context() as patch:
-        patch.setattr(GenSegTrainer, "step", interrupted)
+    with sigint_after(monkeypatch, GenSegTrainer, stop_after):
         with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}; the checkpoint is saved"):
             tiny.run(run)
     state = load_state(run / "checkpoint.safetensors")
@@ -84,6 +93,37 @@ def test_a_run_stopped_by_sigint_resumes_with_its_best_segmenter_from_the_checkp
     assert result.exit_code == 0, result.output
     assert tiny.without_timing(json.loads((run / "metrics.json").read_text())) == tiny.without_timing(reference)
     assert (run / "log.csv").read_text() == (reference_run / "log.csv").read_text()
+
+
+@pytest.fixture(scope="module")
+def wgan_reference(tiny, tmp_path_factory) -> Path:
+    """An uninterrupted tiny wgan run; treat it as read-only."""
+    out = tmp_path_factory.mktemp("wgan_reference") / "run"
+    tiny.run(out, method="wgan")
+    return out
+
+
+@pytest.mark.parametrize("stop_after", [1, 3], ids=["in-warmup", "after-warmup"])
+def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_reference, tmp_path, monkeypatch, stop_after):
+    """Stopped inside the pair GAN's warm-up (critic, generator, their optimisers and the noise are resumed) or
+    after it (the frozen generator's noise stream is resumed)."""
+    run = tmp_path / "run"
+    with sigint_after(monkeypatch, WganTrainer, stop_after):
+        with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}"):
+            tiny.run(run, method="wgan")
+    assert load_state(run / "checkpoint.safetensors")["iteration"] == stop_after
+
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+
+    assert result.exit_code == 0, result.output
+    reference = json.loads((wgan_reference / "metrics.json").read_text())
+    assert tiny.without_timing(json.loads((run / "metrics.json").read_text())) == tiny.without_timing(reference)
+    assert (run / "log.csv").read_text() == (wgan_reference / "log.csv").read_text()
+    assert (run / "segmenter.safetensors").read_bytes() == (wgan_reference / "segmenter.safetensors").read_bytes()
+    resumed, uninterrupted = (load_state(r / "checkpoint.safetensors")["trainer"] for r in (run, wgan_reference))
+    for key in ("pair_generator", "critic"):
+        for name, value in uninterrupted[key].items():
+            torch.testing.assert_close(resumed[key][name], value, rtol=0, atol=0)
 
 
 def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):
