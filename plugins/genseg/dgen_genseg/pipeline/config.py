@@ -64,6 +64,7 @@ class GenSegConfig:
     lambda_l1: float = 100.0
     n_critic: int = 5  # method wgan: critic steps per generator step
     augmenter: str = "combine"
+    real_augmenter: str = "none"
     # architecture (alpha)
     arch_lr: Optional[float] = None
     arch_weight_decay: Optional[float] = None
@@ -78,6 +79,11 @@ class GenSegConfig:
             raise ConfigError(f"n_labeled={self.n_labeled} is too small: a run needs at least 2 pairs (1 train + 1 val).")
         if self.gamma < 0:
             raise ConfigError(f"gamma={self.gamma} must be >= 0 (weight of the real-data loss; the paper uses 1).")
+        if self.real_augmenter != "none" and self.method not in ("genseg", "separate", "wgan"):
+            raise ConfigError(
+                f"real_augmenter={self.real_augmenter!r} applies to the methods with generated data (genseg, separate, "
+                f"wgan); method {self.method!r} trains on real pairs only: choose the augmentation with --set method=..."
+            )
         for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps", "n_critic"):
             value = getattr(self, name)
             if value is not None and value < 1:

@@ -15,6 +15,7 @@ not an MLO level (its look-ahead does not carry α's gradient, Eq. 6).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Optional
 from dataclasses import dataclass
 
 import torch
@@ -39,6 +40,8 @@ class GenSegBatch:
         aug_masks: augmented copies of ``masks`` ``(B, 1, H, W)``, the generator's conditions.
         val_images: real validation images ``(V, C, H, W)``.
         val_masks: their masks ``(V, 1, H, W)``.
+        seg_images, seg_masks: the real pairs the segmenter trains on, when they differ from
+            ``images`` / ``masks`` (classically augmented with the option ``real_augmenter``); else None.
     """
 
     images: Tensor
@@ -46,6 +49,14 @@ class GenSegBatch:
     aug_masks: Tensor
     val_images: Tensor
     val_masks: Tensor
+    seg_images: Optional[Tensor] = None
+    seg_masks: Optional[Tensor] = None
+
+    def real_pairs(self) -> tuple[Tensor, Tensor]:
+        """The real pairs of the segmenter's loss: ``(seg_images, seg_masks)`` if given, else ``(images, masks)``."""
+        if self.seg_images is None or self.seg_masks is None:
+            return self.images, self.masks
+        return self.seg_images, self.seg_masks
 
 
 def synthetic_plus_real_loss(
@@ -56,8 +67,9 @@ def synthetic_plus_real_loss(
     Both halves go through ``segment`` (the segmenter, or its look-ahead) in one batch ``(2B, C, H, W)``.
     """
     n = synthetic.shape[0]
-    logits = segment(torch.cat([synthetic, batch.images], dim=0))  # (2B, 1, H, W)
-    return seg_loss(logits[:n], batch.aug_masks) + gamma * seg_loss(logits[n:], batch.masks)
+    images, masks = batch.real_pairs()
+    logits = segment(torch.cat([synthetic, images], dim=0))  # (2B, 1, H, W)
+    return seg_loss(logits[:n], batch.aug_masks) + gamma * seg_loss(logits[n:], masks)
 
 
 class ArchLevel(Level):

@@ -162,11 +162,31 @@ class SupervisedTrainer:
 class WarmupTrainer(SupervisedTrainer):
     """The methods with a GAN: its first ``warmup_iterations`` train only the GAN, on the run's own
     training pairs, so that the segmenter does not learn from noise images; the segmenter is neither
-    trained nor validated then. ``iterations`` segmenter iterations follow."""
+    trained nor validated then. ``iterations`` segmenter iterations follow. The real pairs the segmenter
+    trains on are augmented by the option ``real_augmenter`` (an augmenter's name; ``none``: as drawn)."""
+
+    def __init__(
+        self,
+        config: GenSegConfig,
+        segmenter: nn.Module,
+        seg_loss: SegLoss,
+        train: PairSampler,
+        augmenter: Augmenter | None,
+    ) -> None:
+        super().__init__(config, segmenter, seg_loss, train, augmenter)
+        name = config.real_augmenter
+        self.real_augmenter: Augmenter | None = None if name == "none" else create("augmenters", name)
 
     @property
     def total_iterations(self) -> int:
         return self.config.warmup_iterations + self.config.iterations
+
+    def _real_pairs(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+        """The real pairs ``(B, C, H, W)``, ``(B, 1, H, W)`` as the segmenter sees them (``real_augmenter`` applied)."""
+        if self.real_augmenter is None:
+            return images, masks
+        masks, images = self.real_augmenter(masks, images, generator=self.aug_generator)
+        return images, masks
 
     @property
     def segmenter_starts(self) -> int:
@@ -183,6 +203,7 @@ class WarmupTrainer(SupervisedTrainer):
             images, masks: a real batch ``(B, C, H, W)``, ``(B, 1, H, W)``.
         """
         self.segmenter.train()
+        images, masks = self._real_pairs(images, masks)
         batch = GenSegBatch(images, masks, synthetic_masks, images[:0], masks[:0])
         return self._seg_step(synthetic_plus_real_loss(self.segmenter, self.seg_loss, synthetic, batch, self.config.gamma))
 
@@ -296,7 +317,9 @@ class GenSegTrainer(GanTrainer):
         aug_masks, _ = self.augmenter(masks, generator=self.aug_generator)
         val_images, val_masks = self.val.sample(self.config.batch_size)
         try:
-            result = self.solver.step(GenSegBatch(images, masks, aug_masks, val_images, val_masks))
+            seg_images, seg_masks = self._real_pairs(images, masks)
+            batch = GenSegBatch(images, masks, aug_masks, val_images, val_masks, seg_images, seg_masks)
+            result = self.solver.step(batch)
         except NonFiniteError as err:  # keep the solver's diagnosis, give the pipeline's fix
             raise NonFiniteError(f"{str(err).split('; ', 1)[0]}; {self.nan_advice(err.level)}", err.level) from err
         for level in ("arch", "gen", "seg"):
