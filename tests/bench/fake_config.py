@@ -16,7 +16,8 @@ EFFECT = {"none": 0.0, "flip": 0.01, "combine": 0.02, "genseg": 0.05}
 
 @dataclass
 class FakeBenchConfig:
-    """Options of the fake pipeline; ``sleep`` delays a fresh run (not a resumed one), ``fail`` makes it exit 1."""
+    """Options of the fake pipeline; ``sleep`` delays a fresh run (not a resumed one), ``fail`` makes it exit 1,
+    ``rendezvous`` N makes a fresh run wait (up to 60 s) until N runs of its grid have started."""
 
     task: str = "shapes"
     backbone: str = "unet"
@@ -26,6 +27,7 @@ class FakeBenchConfig:
     iterations: int = 10
     sleep: float = 0.0
     fail: bool = False
+    rendezvous: int = 0
 
 
 def fake_dice(method: str, seed: int, n_labeled: int) -> float:

@@ -1,7 +1,9 @@
 """A stand-in for ``python -m dgen.cli`` in the bench tests: ``run PIPELINE`` with the options of
 ``dgen run``, the fake pipeline of ``fake_config.py``, and no torch (starts in a fraction of a second).
 
-A fresh run writes ``config.json`` first (as ``dgen run`` does), then sleeps ``sleep`` seconds, then
+A fresh run writes ``config.json`` first (as ``dgen run`` does), then, with ``rendezvous`` N, waits until N
+runs of its grid have started (then logs ``met``; a proof that they ran at the same time whatever the
+machine's load), then sleeps ``sleep`` seconds, then
 fails if ``fail`` is set, else writes ``metrics.json``. A resumed run (``--resume DIR``) reads the saved
 options and does not sleep. Every call appends ``<fresh|resume> <time> <pid>`` and, when it ends, ``end <time> <pid>``
 to ``calls.txt`` in the run directory.
@@ -34,6 +36,16 @@ def _write(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _rendezvous(run_dir: Path, runs: int, timeout: float = 60.0) -> None:
+    """Wait until ``runs`` run directories beside ``run_dir`` have a ``calls.txt``; log ``met`` if they do."""
+    deadline = time.monotonic() + timeout
+    while runs and time.monotonic() < deadline:
+        if sum((d / "calls.txt").is_file() for d in run_dir.parent.iterdir()) >= runs:
+            _log(run_dir, "met")
+            return
+        time.sleep(0.02)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["run"])
@@ -61,6 +73,7 @@ def main(argv: list[str]) -> int:
         _write(run_dir / "config.json", {"pipeline": args.pipeline, **config_to_dict(config)})
     print(f"fake {mode} run in {run_dir} on {args.device}")
     if mode == "fresh":
+        _rendezvous(run_dir, config.rendezvous)
         time.sleep(config.sleep)
     if config.fail:
         print("error: fake failure: this run was told to fail (--set fail=true).", file=sys.stderr)
