@@ -165,21 +165,20 @@ class WarmupTrainer(SupervisedTrainer):
     trained nor validated then. ``iterations`` segmenter iterations follow. The real pairs the segmenter
     trains on are augmented by the option ``real_augmenter`` (an augmenter's name; ``none``: as drawn)."""
 
-    def __init__(
-        self,
-        config: GenSegConfig,
-        segmenter: nn.Module,
-        seg_loss: SegLoss,
-        train: PairSampler,
-        augmenter: Augmenter | None,
-    ) -> None:
-        super().__init__(config, segmenter, seg_loss, train, augmenter)
-        name = config.real_augmenter
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Takes the arguments of :class:`SupervisedTrainer`; builds the ``real_augmenter`` here, so that an unknown
+        name fails in the run's preflight check."""
+        super().__init__(*args, **kwargs)
+        name = self.config.real_augmenter
         self.real_augmenter: Augmenter | None = None if name == "none" else create("augmenters", name)
 
     @property
     def total_iterations(self) -> int:
         return self.config.warmup_iterations + self.config.iterations
+
+    @property
+    def segmenter_starts(self) -> int:
+        return self.config.warmup_iterations
 
     def _real_pairs(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
         """The real pairs ``(B, C, H, W)``, ``(B, 1, H, W)`` as the segmenter sees them (``real_augmenter`` applied)."""
@@ -187,10 +186,6 @@ class WarmupTrainer(SupervisedTrainer):
             return images, masks
         masks, images = self.real_augmenter(masks, images, generator=self.aug_generator)
         return images, masks
-
-    @property
-    def segmenter_starts(self) -> int:
-        return self.config.warmup_iterations
 
     def _synthetic_seg_step(
         self, synthetic: Tensor, synthetic_masks: Tensor, images: Tensor, masks: Tensor

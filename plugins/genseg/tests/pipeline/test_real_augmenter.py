@@ -55,3 +55,4 @@ def test_real_augmenter_is_refused_for_methods_without_generated_data():
 def test_an_unknown_real_augmenter_names_the_closest(tiny, tmp_path):
     with pytest.raises(UnknownNameError, match="Did you mean 'combine'"):
         tiny.run(tmp_path / "run", real_augmenter="combin")
+    assert not (tmp_path / "run" / "log.csv").exists(), "refused by the preflight check, before any training"
