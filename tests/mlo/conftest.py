@@ -1,14 +1,10 @@
-"""Tiny tensors: one intra-op thread is fastest, and immune to other processes on a 2-core machine."""
+"""Tiny tensors: every MLO test runs on one intra-op thread (the root conftest's ``one_thread``)."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread: None) -> None:
+    """Applies ``one_thread`` to every test here."""

@@ -12,13 +12,7 @@ from dgen.mlo import Context, create_solver
 from dgen.toy import CANDIDATES, build_toy_problem, evaluate
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is fastest, and immune to other processes on a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one thread (root conftest.py)
 
 
 def _state(problem):
