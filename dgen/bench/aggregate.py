@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dgen.errors import DataError, UnknownNameError
+from dgen.errors import ConfigError, DataError, UnknownNameError
 
 from dgen.bench.collect import Collected, collect_runs, write_csv
 from dgen.bench.commands import read_commands
@@ -57,10 +57,14 @@ def aggregate(out: Path, options: AggregateOptions | None = None) -> Aggregate:
     """Write ``out/results.csv``, ``out/results.md`` and ``out/plots/`` from the finished runs under ``out/runs``.
 
     Raises ``DataError`` when no finished run has test metrics, ``UnknownNameError`` when
-    ``options.metric`` is not one of the runs' test metrics.
+    ``options.metric`` is not one of the runs' test metrics, ``ConfigError`` when ``options.report`` is
+    not a ``.md`` file path.
     """
     options = options or AggregateOptions()
     out = Path(out)
+    if options.report is not None and (Path(options.report).suffix != ".md" or Path(options.report).is_dir()):
+        raise ConfigError(f"report {options.report} is not a markdown file path: give one ending in .md, "
+                          f"e.g. --report docs/results.md (its figures go to docs/results/).")
     collected = collect_runs(out)
     rows = collected.rows
     if not rows:

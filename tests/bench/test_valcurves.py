@@ -10,6 +10,7 @@ import pytest
 from dgen.bench import AggregateOptions, aggregate
 from dgen.bench.commands import command_line, read_commands, record_command
 from dgen.bench.valcurves import mean_curve, plateau, read_val_curve
+from dgen.errors import ConfigError
 
 from bench.test_aggregate import make_run, table_row
 
@@ -82,6 +83,14 @@ def test_report_copy_links_its_own_figures_and_keeps_the_notes(curve_dir, tmp_pa
     assert links and all(link.startswith("results/") and (docs / link).is_file() for link in links)
     assert not stale.exists()
     assert text.count("dgen bench grid.json --out bench") == 1
+
+
+@pytest.mark.parametrize("report", ["docs", "docs/results.txt"])
+def test_a_report_path_that_is_not_markdown_is_refused_before_writing(curve_dir, tmp_path, report):
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    with pytest.raises(ConfigError, match="not a markdown file path: give one ending in .md"):
+        aggregate(curve_dir, AggregateOptions(report=tmp_path / report))
+    assert not (curve_dir / "results.md").exists()
 
 
 def test_command_line_keeps_the_environment_that_matters():
