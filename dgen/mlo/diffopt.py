@@ -177,6 +177,8 @@ def step(
     params: Sequence[Tensor],
     grads: Sequence[Tensor | None],
     states: Sequence[State],
+    *,
+    lr: float | None = None,
 ) -> tuple[list[Tensor], list[State]]:
     """One step of ``optimizer``'s algorithm, functionally.
 
@@ -188,12 +190,15 @@ def step(
         grads: gradients, same shapes as ``params``; ``None`` for a parameter the loss does not use,
             which keeps its value and state, as ``torch.optim`` skips a parameter whose ``.grad`` is None.
         states: per-parameter states from :func:`initial_state` or a previous :func:`step`.
+        lr: replaces every param group's ``lr`` for this step (a fixed look-ahead step, see
+            ``Level.lookahead_lr``); None: the groups' own (possibly scheduled) lr.
 
     Returns:
         ``(new_params, new_states)``.
     """
     rule = _RULES[type(optimizer)]
-    group_of = {id(p): group for group in optimizer.param_groups for p in group["params"]}
+    groups = [group if lr is None else {**group, "lr": lr} for group in optimizer.param_groups]
+    group_of = {id(p): group for group in groups for p in group["params"]}
     new_params: list[Tensor] = []
     new_states: list[State] = []
     for ref, p, g, st in zip(reference, params, grads, states, strict=True):

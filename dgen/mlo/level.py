@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -41,6 +43,18 @@ def _names(value: Any, level: str, field: str) -> tuple[str, ...]:
     return names
 
 
+def _check_lookahead_lr(value: Any, level: str) -> float | None:
+    """``value`` as a float if it is None or a finite number > 0, else ``ConfigError``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(
+            f"level '{level}': lookahead_lr={value!r}; expected a finite number > 0 (e.g. lookahead_lr=1e-3), "
+            f"or None to look ahead with the optimizer's current lr."
+        )
+    return float(value)
+
+
 class Level(ABC):
     """A level of an MLO problem; subclass it and implement :meth:`loss`.
 
@@ -56,6 +70,11 @@ class Level(ABC):
             level's solution when another level's hypergradient is unrolled through it.
         direct: False declares that :meth:`loss` reads this level's own variables only through
             its lower levels (GenSeg's architecture alpha), so it has no direct gradient.
+        lookahead_lr: the learning rate of this level's look-ahead steps (those another level's
+            hypergradient is unrolled through): each look-ahead step is the optimizer's own step with
+            every param group's ``lr`` replaced by this value, so the hypergradient does not shrink
+            when a scheduler decays the optimizer's lr. ``None`` (default): the optimizer's current lr.
+            The level's ordinary updates always use the optimizer's own lr.
 
     Raises:
         ConfigError: a malformed argument, or an optimizer not built over exactly ``params``.
@@ -71,6 +90,7 @@ class Level(ABC):
         lower: Sequence[str] = (),
         unroll_steps: int = 1,
         direct: bool = True,
+        lookahead_lr: float | None = None,
     ) -> None:
         if not isinstance(name, str) or not name or "/" in name:
             raise ConfigError(f"level name {name!r} is invalid; expected a non-empty string without '/', e.g. 'seg'.")
@@ -87,6 +107,7 @@ class Level(ABC):
         if not isinstance(direct, bool):
             raise ConfigError(f"level '{name}': direct={direct!r}; expected True or False.")
         self.direct = direct
+        self.lookahead_lr = _check_lookahead_lr(lookahead_lr, name)
 
     @abstractmethod
     def loss(self, ctx: Context, batch: Any) -> Tensor:
@@ -150,5 +171,5 @@ class Level(ABC):
         return (
             f"{type(self).__name__}(name={self.name!r}, params={len(self.params)} tensors, "
             f"optimizer={type(self.optimizer).__name__}, upper={self.upper}, lower={self.lower}, "
-            f"unroll_steps={self.unroll_steps}, direct={self.direct})"
+            f"unroll_steps={self.unroll_steps}, direct={self.direct}, lookahead_lr={self.lookahead_lr})"
         )

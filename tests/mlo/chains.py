@@ -90,6 +90,7 @@ class Chain:
     """alpha (3,) -> w1 (3, 3) -> w2 (3, 2) -> validation loss; the w2 level also reads alpha directly.
 
     ``alpha`` is ``direct=False`` unless ``direct``: then its loss adds ``0.1 * |alpha|^2``.
+    ``lookahead_lr`` is given to the w1 and w2 levels (their look-ahead steps use it instead of their lr).
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class Chain:
         seed: int = 0,
         direct: bool = False,
         alpha_in_w2: bool = True,
+        lookahead_lr: float | None = None,
     ) -> None:
         gen = torch.Generator().manual_seed(seed)
         self.alpha, self.w1, self.w2 = (
@@ -133,11 +135,12 @@ class Chain:
         make = OPTIMIZERS[optimizer]
         self.levels = [
             FnLevel("arch", [alpha], torch.optim.Adam([alpha], lr=0.01), loss3, lower=("seg",), direct=direct),
-            FnLevel("gen", [w1], make([w1]), loss1, upper=("arch",), unroll_steps=unroll_steps),
-            FnLevel("seg", [w2], make([w2]), loss2, upper=("gen",), unroll_steps=unroll_steps),
+            FnLevel("gen", [w1], make([w1]), loss1, upper=("arch",), unroll_steps=unroll_steps, lookahead_lr=lookahead_lr),
+            FnLevel("seg", [w2], make([w2]), loss2, upper=("gen",), unroll_steps=unroll_steps, lookahead_lr=lookahead_lr),
         ]
         self.problem = Problem(self.levels)
         self.steps = unroll_steps
+        self.lookahead_lr = lookahead_lr
 
     def warm_up(self, iterations: int = 3) -> None:
         """Give the lower optimizers a state (momenta, step counts) with ordinary updates."""
@@ -150,10 +153,14 @@ class Chain:
             level.optimizer.zero_grad(set_to_none=True)
 
     def unrolled_loss(self, alpha_value: Tensor) -> float:
-        """The top loss after K real torch.optim steps of w1, then of w2, at ``alpha_value``; nothing is changed."""
+        """The top loss after K real torch.optim steps of w1, then of w2, at ``alpha_value`` (with their lr set
+        to ``lookahead_lr`` when given); nothing is changed."""
         gen_level, seg_level = self.levels[1], self.levels[2]
         w1, opt1 = copy.deepcopy((self.w1, gen_level.optimizer))
         w2, opt2 = copy.deepcopy((self.w2, seg_level.optimizer))
+        if self.lookahead_lr is not None:
+            for group in (*opt1.param_groups, *opt2.param_groups):
+                group["lr"] = self.lookahead_lr
         alpha = alpha_value.detach()
         for _ in range(self.steps):
             opt1.zero_grad()

@@ -19,17 +19,21 @@ __all__ = ["DartsSolver"]
 
 
 def _rates(level: Level) -> list[float]:
-    """Signed SGD step size of each parameter: its group's lr, negated when the group maximizes."""
+    """Signed SGD step size of each parameter: the level's ``lookahead_lr`` if set, else its group's lr;
+    negated when the group maximizes."""
     group_of = {id(p): group for group in level.optimizer.param_groups for p in group["params"]}
+    fixed = level.lookahead_lr
     return [
-        float(group_of[id(p)]["lr"]) * (-1.0 if group_of[id(p)].get("maximize", False) else 1.0) for p in level.params
+        float(group_of[id(p)]["lr"] if fixed is None else fixed) * (-1.0 if group_of[id(p)].get("maximize", False) else 1.0)
+        for p in level.params
     ]
 
 
 class DartsSolver(Solver):
     """The DARTS approximation (Liu et al., 2019), generalised to chains, for comparison with the literature.
 
-    Each unrolled level w looks ahead by one plain SGD step with its optimizer's learning rate,
+    Each unrolled level w looks ahead by one plain SGD step with its optimizer's learning rate (or the
+    level's ``lookahead_lr``),
     ``w' = w - lr * grad_w L(w, U')`` (momentum, weight decay and adaptive state are ignored, as in
     DARTS). Then, from the top loss down, for each unrolled level in reverse topological order with
     v = the gradient of everything above it w.r.t. w' and d = lr * v, eps = ``eps_scale / ||d||``:

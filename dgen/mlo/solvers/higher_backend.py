@@ -50,14 +50,18 @@ def check_higher_supported(optimizer: torch.optim.Optimizer, level: str) -> None
 
 
 class HigherTrajectory:
-    """Look-ahead of ``level`` by ``higher.optim.get_diff_optim`` steps, always keeping graphs."""
+    """Look-ahead of ``level`` by ``higher.optim.get_diff_optim`` steps, always keeping graphs (the level's
+    ``lookahead_lr``, when set, overrides every group's lr)."""
 
     def __init__(self, level: Level) -> None:
         self.level = level
         self.params: list[Tensor] = list(level.params)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Differentiable RMSprop suffers", category=UserWarning)
-            self._optimizer = higher.optim.get_diff_optim(level.optimizer, level.params, track_higher_grads=True)
+            override = None if level.lookahead_lr is None else {"lr": [level.lookahead_lr] * len(level.optimizer.param_groups)}
+            self._optimizer = higher.optim.get_diff_optim(
+                level.optimizer, level.params, override=override, track_higher_grads=True
+            )
 
     def evaluation_params(self) -> list[Tensor]:
         return self.params

@@ -43,7 +43,8 @@ class Trajectory(Protocol):
 
 
 class FuncTrajectory:
-    """Look-ahead by :mod:`dgen.mlo.diffopt` steps that equal the level's ``torch.optim`` steps.
+    """Look-ahead by :mod:`dgen.mlo.diffopt` steps that equal the level's ``torch.optim`` steps
+    (with the level's ``lookahead_lr``, when set, in place of the optimizer's lr).
 
     Args:
         level: the level to step; its optimizer's state is read, never changed.
@@ -73,7 +74,7 @@ class FuncTrajectory:
         grads = level_grads(loss, self._at, self.level, where, create_graph=self._create_graph, keep_unused=True)
         with torch.set_grad_enabled(self._create_graph):
             self.params, self._state = diffopt.step(
-                self.level.optimizer, self.level.params, self.params, grads, self._state
+                self.level.optimizer, self.level.params, self.params, grads, self._state, lr=self.level.lookahead_lr
             )
         return [None if g is None else g.detach() for g in grads]
 

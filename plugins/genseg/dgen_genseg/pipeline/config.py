@@ -16,6 +16,7 @@ from typing import Any, Literal, Optional
 import torch
 
 from dgen.errors import ConfigError
+from dgen_genseg.pipeline.options import check_new_options
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
@@ -61,7 +62,10 @@ class GenSegConfig:
     ndf: Optional[int] = None
     gen_lr: Optional[float] = None
     gen_weight_decay: Optional[float] = None
-    lambda_l1: float = 100.0
+    lambda_l1: float = 100.0  # the pix2pix L1 weight
+    search_space: Literal["paper", "functional"] = "paper"  # the generator's searchable cells
+    diffaugment: str = "none"  # DiffAugment policy of the discriminator's inputs, e.g. "color,translation,cutout"
+    gan_augment: bool = False  # the GAN also trains on real pairs jointly augmented by `augmenter`
     n_critic: int = 5  # method wgan: critic steps per generator step
     augmenter: str = "combine"
     real_augmenter: str = "none"
@@ -73,6 +77,7 @@ class GenSegConfig:
     reuse_grads: bool = True
     backend: Literal["func", "higher"] = "func"
     nan_policy: Literal["raise", "skip"] = "raise"
+    lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
 
     def __post_init__(self) -> None:
         if self.n_labeled < 2:
@@ -84,6 +89,7 @@ class GenSegConfig:
                 f"real_augmenter={self.real_augmenter!r} applies to the methods with generated data (genseg, separate, "
                 f"wgan); method {self.method!r} trains on real pairs only: choose the augmentation with --set method=..."
             )
+        check_new_options(self)
         for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps", "n_critic"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -93,7 +99,7 @@ class GenSegConfig:
 #: preset values for every option left at None.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": dict(
-        image_size=256, batch_size=2, iterations=5000, warmup_iterations=0, val_every=50, checkpoint_every=250,
+        image_size=256, batch_size=2, iterations=5000, warmup_iterations=1600, val_every=50, checkpoint_every=250,
         seg_optimizer="rmsprop", seg_lr=1e-5, seg_weight_decay=1e-3, seg_plateau_patience=2,
         ngf=64, num_downs=8, max_mult=8, ndf=64,
         gen_lr=1e-5, gen_weight_decay=1e-3, arch_lr=1e-4, arch_weight_decay=1e-5,

@@ -22,7 +22,9 @@ import torch
 from torch import Tensor, nn
 
 from dgen.mlo import Context, Level
-from dgen_genseg.gan.losses import from_tanh_range, generator_loss, to_tanh_range
+from dgen_genseg.gan.diffaugment import DiffAugmentParams
+from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
+from dgen_genseg.gan.pair_losses import generator_pair_loss
 
 __all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss"]
 
@@ -42,6 +44,10 @@ class GenSegBatch:
         val_masks: their masks ``(V, 1, H, W)``.
         seg_images, seg_masks: the real pairs the segmenter trains on, when they differ from
             ``images`` / ``masks`` (classically augmented with the option ``real_augmenter``); else None.
+        gan_images, gan_masks: the real pairs the GAN's losses use, when they differ from ``images`` /
+            ``masks`` (jointly augmented with the option ``gan_augment``); else None.
+        gan_augment: the DiffAugment draw of the discriminator's input in the generator's loss (one per
+            iteration, so every look-ahead evaluation sees the same transform); None: not augmented.
     """
 
     images: Tensor
@@ -51,6 +57,15 @@ class GenSegBatch:
     val_masks: Tensor
     seg_images: Optional[Tensor] = None
     seg_masks: Optional[Tensor] = None
+    gan_images: Optional[Tensor] = None
+    gan_masks: Optional[Tensor] = None
+    gan_augment: Optional[DiffAugmentParams] = None
+
+    def gan_pairs(self) -> tuple[Tensor, Tensor]:
+        """The real pairs of the GAN's losses: ``(gan_images, gan_masks)`` if given, else ``(images, masks)``."""
+        if self.gan_images is None or self.gan_masks is None:
+            return self.images, self.masks
+        return self.gan_images, self.gan_masks
 
     def real_pairs(self) -> tuple[Tensor, Tensor]:
         """The real pairs of the segmenter's loss: ``(seg_images, seg_masks)`` if given, else ``(images, masks)``."""
@@ -84,7 +99,8 @@ class ArchLevel(Level):
 
 
 class GenLevel(Level):
-    """G: the pix2pix generator loss given α and the discriminator (Eq. 1, 5)."""
+    """G: the pix2pix generator loss given α and the discriminator (Eq. 1, 5), on ``batch.gan_pairs()``;
+    the discriminator sees the fake pair transformed by the DiffAugment draw ``batch.gan_augment``, if any."""
 
     def __init__(
         self, *args, generator: nn.Module, discriminator: nn.Module, lambda_l1: float, **kwargs
@@ -93,10 +109,12 @@ class GenLevel(Level):
         self.generator, self.discriminator, self.lambda_l1 = generator, discriminator, lambda_l1
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
-        condition = to_tanh_range(batch.masks)  # (B, 1, H, W) in {-1, 1}
-        fake = ctx.call(self.generator, condition)  # (B, C, H, W) in [-1, 1]
-        logits = ctx.call(self.discriminator, condition, fake)
-        return generator_loss(logits, fake, to_tanh_range(batch.images), lambda_l1=self.lambda_l1)
+        images, masks = batch.gan_pairs()
+        fake = ctx.call(self.generator, to_tanh_range(masks))  # (B, C, H, W) in [-1, 1]
+        return generator_pair_loss(
+            lambda c, x: ctx.call(self.discriminator, c, x), masks, images, fake,
+            lambda_l1=self.lambda_l1, params=batch.gan_augment,
+        )
 
 
 class SegLevel(Level):
