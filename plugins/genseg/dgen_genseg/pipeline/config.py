@@ -55,6 +55,7 @@ class GenSegConfig:
     seg_plateau_patience: Optional[int] = None
     seg_loss: Literal["bce_dice", "bce_jaccard", "bce"] = "bce_dice"
     gamma: float = 1.0
+    seg_batchnorm: Literal["joint", "separate"] = "joint"  # separate: real and synthetic in separate BatchNorm passes
     # generator / discriminator
     ngf: Optional[int] = None
     num_downs: Optional[int] = None

@@ -25,6 +25,7 @@ from dgen.mlo import Context, Level
 from dgen_genseg.gan.diffaugment import DiffAugmentParams
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.gan.pair_losses import generator_pair_loss
+from dgen_genseg.pipeline.batchnorm import segment_separately
 
 __all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss"]
 
@@ -75,16 +76,28 @@ class GenSegBatch:
 
 
 def synthetic_plus_real_loss(
-    segment: Callable[[Tensor], Tensor], seg_loss: SegLoss, synthetic: Tensor, batch: GenSegBatch, gamma: float
+    segment: Callable[[Tensor], Tensor],
+    seg_loss: SegLoss,
+    synthetic: Tensor,
+    batch: GenSegBatch,
+    gamma: float,
+    *,
+    separate_batchnorm: Optional[nn.Module] = None,
 ) -> Tensor:
     """Eq. 2: ``seg_loss`` on the synthetic pairs ``(synthetic, aug_masks)`` + ``gamma`` x on the real pairs.
 
-    Both halves go through ``segment`` (the segmenter, or its look-ahead) in one batch ``(2B, C, H, W)``.
+    Both halves go through ``segment`` (the segmenter, or its look-ahead) in one batch ``(2B, C, H, W)``,
+    or, with ``separate_batchnorm`` = the segmenter module, in two BatchNorm passes whose running
+    statistics come from the real images only (:func:`~.batchnorm.segment_separately`).
     """
-    n = synthetic.shape[0]
     images, masks = batch.real_pairs()
-    logits = segment(torch.cat([synthetic, images], dim=0))  # (2B, 1, H, W)
-    return seg_loss(logits[:n], batch.aug_masks) + gamma * seg_loss(logits[n:], masks)
+    if separate_batchnorm is not None:
+        real_logits, synthetic_logits = segment_separately(segment, separate_batchnorm, images, synthetic)
+    else:
+        n = synthetic.shape[0]
+        logits = segment(torch.cat([synthetic, images], dim=0))  # (2B, 1, H, W)
+        synthetic_logits, real_logits = logits[:n], logits[n:]
+    return seg_loss(synthetic_logits, batch.aug_masks) + gamma * seg_loss(real_logits, masks)
 
 
 class ArchLevel(Level):
@@ -118,16 +131,20 @@ class GenLevel(Level):
 
 
 class SegLevel(Level):
-    """S: segmentation loss on synthetic pairs + γ · loss on real pairs (Eq. 2, 7)."""
+    """S: segmentation loss on synthetic pairs + γ · loss on real pairs (Eq. 2, 7); with ``separate_batchnorm``,
+    the two go through the segmenter's BatchNorms in separate passes (running statistics from real images)."""
 
     def __init__(
-        self, *args, generator: nn.Module, segmenter: nn.Module, seg_loss: SegLoss, gamma: float, **kwargs
+        self, *args, generator: nn.Module, segmenter: nn.Module, seg_loss: SegLoss, gamma: float,
+        separate_batchnorm: bool = False, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.generator, self.segmenter, self.seg_loss, self.gamma = generator, segmenter, seg_loss, gamma
+        self.separate_batchnorm = separate_batchnorm
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
         synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
         return synthetic_plus_real_loss(
-            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch, self.gamma
+            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch, self.gamma,
+            separate_batchnorm=self.segmenter if self.separate_batchnorm else None,
         )
