@@ -20,6 +20,8 @@ from dgen.search.ops import (
     MaxPool,
     OpSpec,
     SepConv,
+    UpDilConv,
+    UpSepConv,
     Zero,
     op_from_dict,
 )
@@ -35,6 +37,8 @@ __all__ = [
     "DilConv",
     "MaxPool",
     "AvgPool",
+    "UpSepConv",
+    "UpDilConv",
     "OP_SPECS",
     "op_from_dict",
     "Choice",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["ZeroOp", "sep_conv", "dil_conv"]
+__all__ = ["ZeroOp", "sep_conv", "dil_conv", "upsampled"]
 
 
 class ZeroOp(nn.Module):
@@ -53,3 +53,8 @@ def sep_conv(in_ch: int, out_ch: int, k: int, s: int, p: int) -> nn.Sequential:
 def dil_conv(in_ch: int, out_ch: int, k: int, s: int, p: int, d: int) -> nn.Sequential:
     """DARTS dilated conv: one ReLU-depthwise(dilation d)-pointwise-BN stage, ``(B, in_ch, H, W) -> (B, out_ch, H', W')``."""
     return nn.Sequential(*_relu_conv_bn(in_ch, out_ch, k, s, p, d))
+
+
+def upsampled(op: nn.Module) -> nn.Sequential:
+    """Nearest-neighbour 2x upsampling, then ``op``: ``(B, C, H, W) -> (B, C, 2H, 2W) -> op``."""
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), op)

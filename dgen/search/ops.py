@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from torch import nn
 
 from dgen.errors import SearchSpaceError, closest_match
-from dgen.search.layers import ZeroOp, dil_conv, sep_conv
+from dgen.search.layers import ZeroOp, dil_conv, sep_conv, upsampled
 
 __all__ = [
     "OpSpec",
@@ -30,6 +30,8 @@ __all__ = [
     "DilConv",
     "MaxPool",
     "AvgPool",
+    "UpSepConv",
+    "UpDilConv",
     "OP_SPECS",
     "op_from_dict",
 ]
@@ -251,6 +253,44 @@ class DilConv(OpSpec):
         return dil_conv(in_ch, out_ch, self.k, self.s, self.p, self.d)
 
 
+@dataclass(frozen=True, repr=False)
+class UpSepConv(OpSpec):
+    """Nearest 2x upsampling, then the DARTS separable conv with stride 1 (two ReLU-depthwise-pointwise-BN stages).
+
+    H' = conv(conv(2H, k, 1, p), k, 1, p); with ``p = (k - 1) / 2`` it doubles H and W, like ``ConvT(4, 2, 1)``.
+    """
+
+    op: ClassVar[str] = "upsepconv"
+    k: int
+    p: int
+
+    def out_len(self, n: int) -> int:
+        first = conv_len(2 * n, self.k, 1, self.p)
+        return conv_len(first, self.k, 1, self.p) if first >= 1 else first
+
+    def _make(self, in_ch: int, out_ch: int) -> nn.Module:
+        return upsampled(sep_conv(in_ch, out_ch, self.k, 1, self.p))
+
+
+@dataclass(frozen=True, repr=False)
+class UpDilConv(OpSpec):
+    """Nearest 2x upsampling, then the DARTS dilated conv with stride 1 (ReLU, depthwise dilation d, pointwise, BN).
+
+    H' = 2H + 2p - d (k - 1); with ``p = d (k - 1) / 2`` it doubles H and W.
+    """
+
+    op: ClassVar[str] = "updilconv"
+    k: int
+    p: int
+    d: int
+
+    def out_len(self, n: int) -> int:
+        return conv_len(2 * n, self.k, 1, self.p, self.d)
+
+    def _make(self, in_ch: int, out_ch: int) -> nn.Module:
+        return upsampled(dil_conv(in_ch, out_ch, self.k, 1, self.p, self.d))
+
+
 class _Pool(OpSpec):
     """Shared rules of the pooling specs: channels are kept and p may be at most k / 2 (as PyTorch requires)."""
 
@@ -298,7 +338,7 @@ class AvgPool(_Pool):
 
 
 OP_SPECS: Mapping[str, type[OpSpec]] = MappingProxyType(
-    {cls.op: cls for cls in (Conv, ConvT, Identity, Zero, SepConv, DilConv, MaxPool, AvgPool)}
+    {cls.op: cls for cls in (Conv, ConvT, Identity, Zero, SepConv, DilConv, MaxPool, AvgPool, UpSepConv, UpDilConv)}
 )
 
 

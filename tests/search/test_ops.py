@@ -5,7 +5,9 @@ import torch
 
 import dgen.search as search
 from dgen.errors import SearchSpaceError
-from dgen.search import OP_SPECS, AvgPool, Conv, ConvT, DilConv, Identity, MaxPool, SepConv, Zero, op_from_dict
+from dgen.search import (
+    OP_SPECS, AvgPool, Conv, ConvT, DilConv, Identity, MaxPool, SepConv, UpDilConv, UpSepConv, Zero, op_from_dict,
+)
 
 SPECS = [
     Conv(1, 1, 0), Conv(3, 1, 1), Conv(4, 2, 1), Conv(6, 2, 2), Conv(8, 2, 3), Conv(5, 3, 0, bias=False),
@@ -15,6 +17,7 @@ SPECS = [
     SepConv(3, 1, 1), SepConv(5, 2, 2), SepConv(3, 2, 0),
     DilConv(3, 1, 2, 2), DilConv(5, 2, 4, 2), DilConv(3, 2, 0, 3),
     MaxPool(3, 1, 1), MaxPool(2, 2, 0), MaxPool(3, 2, 1), AvgPool(3, 1, 1), AvgPool(3, 2, 1), AvgPool(2, 2, 0),
+    UpSepConv(3, 1), UpSepConv(5, 1), UpDilConv(3, 2, 2), UpDilConv(3, 0, 1),
 ]
 SIZES = [(h, w) for h in range(1, 19) for w in (h, 2 * h + 3)]
 
@@ -114,7 +117,7 @@ def test_op_from_dict_fills_defaults_and_knows_every_spec():
     assert {type(s) for s in SPECS} == set(OP_SPECS.values())
 
 
-@pytest.mark.parametrize("spec", [SepConv(3, 1, 1), DilConv(3, 1, 2, 2)], ids=str)
+@pytest.mark.parametrize("spec", [SepConv(3, 1, 1), DilConv(3, 1, 2, 2), UpSepConv(3, 1), UpDilConv(3, 2, 2)], ids=str)
 def test_relus_do_not_modify_the_shared_input(spec):
     x = -torch.rand(1, 2, 8, 8)
     before = x.clone()

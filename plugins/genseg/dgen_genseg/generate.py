@@ -125,7 +125,7 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
     splits = task.splits(saved=_read_json(run_dir / SPLIT_FILE, "use an intact run directory."))  # the run's items
     generator = create(
         "generators", "pix2pix", in_channels=task.mask_channels, out_channels=task.channels,
-        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult,
+        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult, search_space=config.search_space,
     )
     try:
         generator.load_state_dict(load_weights(run_dir / GENERATOR_FILE))

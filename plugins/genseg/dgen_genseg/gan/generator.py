@@ -27,7 +27,8 @@ from torch import Tensor, nn
 
 from dgen.errors import ConfigError, DataError, SearchSpaceError
 from dgen.generator import Generator
-from dgen.search import Choice, Conv, ConvT, Genotype, OpSpec, build_op
+from dgen.errors import UnknownNameError
+from dgen.search import Choice, Conv, ConvT, DilConv, Genotype, OpSpec, SepConv, UpDilConv, UpSepConv, build_op
 from dgen_genseg.gan.checks import check_int
 from dgen_genseg.gan.norm import check_norm, make_norm
 
@@ -38,6 +39,9 @@ __all__ = [
     "UP_CHOICE",
     "PIX2PIX_DOWN",
     "PIX2PIX_UP",
+    "FUNCTIONAL_DOWN_CHOICE",
+    "FUNCTIONAL_UP_CHOICE",
+    "SEARCH_SPACES",
     "DOWN_PATH",
     "UP_PATH",
 ]
@@ -49,6 +53,18 @@ Cell = OpSpec | Choice
 DOWN_CHOICE = Choice([Conv(4, 2, 1), Conv(6, 2, 2), Conv(8, 2, 3)])
 #: GenSeg's searchable decoder cell: three transposed convolutions that each double H and W.
 UP_CHOICE = Choice([ConvT(4, 2, 1), ConvT(6, 2, 2), ConvT(8, 2, 3)])
+#: a searchable encoder cell whose candidates differ as functions (each ``ceil(H / 2)``): a plain conv, the DARTS
+#: separable conv (ReLU inside, two stages) and the DARTS dilated conv (ReLU, dilation 2). Unlike
+#: :data:`DOWN_CHOICE`, a mix of them is not one linear op.
+FUNCTIONAL_DOWN_CHOICE = Choice([Conv(3, 2, 1), SepConv(3, 2, 1), DilConv(3, 2, 2, 2)])
+#: the decoder twin (each doubles H and W): pix2pix's transposed conv, and nearest 2x upsampling followed by
+#: the separable or the dilated conv.
+FUNCTIONAL_UP_CHOICE = Choice([ConvT(4, 2, 1), UpSepConv(3, 1), UpDilConv(3, 2, 2)])
+#: the searchable cells of each search space: ``(down, up)``.
+SEARCH_SPACES: dict[str, tuple[Choice, Choice]] = {
+    "paper": (DOWN_CHOICE, UP_CHOICE),
+    "functional": (FUNCTIONAL_DOWN_CHOICE, FUNCTIONAL_UP_CHOICE),
+}
 #: the plain pix2pix cells.
 PIX2PIX_DOWN = Conv(4, 2, 1)
 PIX2PIX_UP = ConvT(4, 2, 1)
@@ -120,9 +136,13 @@ class Pix2PixGenerator(Generator):
         norm: ``"batch"`` or ``"instance"``.
         dropout: dropout probability after the up blocks whose input and output are both at the
             channel cap, except the innermost (pix2pix: 0.5 in three blocks of ``unet_256``); 0 = off.
-        search_down: when ``down`` is not given, use :data:`DOWN_CHOICE` (True) or the plain
+        search_space: the searchable cells ``search_down`` / ``search_up`` use: ``"paper"`` (:data:`DOWN_CHOICE`,
+            :data:`UP_CHOICE`: three concentric (transposed) convolutions, equal to one 8x8 conv for any alpha) or
+            ``"functional"`` (:data:`FUNCTIONAL_DOWN_CHOICE`, :data:`FUNCTIONAL_UP_CHOICE`: candidates with their
+            own nonlinearity). See docs/search.md.
+        search_down: when ``down`` is not given, use the search space's down Choice (True) or the plain
             :data:`PIX2PIX_DOWN` (False) at every level.
-        search_up: likewise for the decoder (:data:`UP_CHOICE` or :data:`PIX2PIX_UP`).
+        search_up: likewise for the decoder (its up Choice or :data:`PIX2PIX_UP`).
         down: explicit encoder cells, outermost first, one per level (overrides ``search_down``).
         up: explicit decoder cells, outermost first, one per level (overrides ``search_up``).
     """
@@ -137,6 +157,7 @@ class Pix2PixGenerator(Generator):
         max_mult: int = 8,
         norm: str = "batch",
         dropout: float = 0.5,
+        search_space: str = "paper",
         search_down: bool = True,
         search_up: bool = True,
         down: Sequence[Cell] | None = None,
@@ -155,11 +176,15 @@ class Pix2PixGenerator(Generator):
                 f"pass e.g. dropout=0.5, or 0 for none."
             )
         self.dropout = float(dropout)
+        if search_space not in SEARCH_SPACES:
+            raise UnknownNameError("search_space", str(search_space), SEARCH_SPACES)
+        self.search_space = search_space
+        down_choice, up_choice = SEARCH_SPACES[search_space]
         levels = self.num_downs
         if down is None:
-            down = [DOWN_CHOICE if search_down else PIX2PIX_DOWN] * levels
+            down = [down_choice if search_down else PIX2PIX_DOWN] * levels
         if up is None:
-            up = [UP_CHOICE if search_up else PIX2PIX_UP] * levels
+            up = [up_choice if search_up else PIX2PIX_UP] * levels
         self.down_cells = _check_cells("down", down, levels, PIX2PIX_DOWN)
         self.up_cells = _check_cells("up", up, levels, PIX2PIX_UP)
 
@@ -260,6 +285,7 @@ class Pix2PixGenerator(Generator):
             picks[match.group(1)][int(match.group(2))] = spec
         kwargs.pop("search_down", None)
         kwargs.pop("search_up", None)
+        kwargs.pop("search_space", None)
         deepest = max((i for side in picks.values() for i in side), default=7)
         levels = check_int(_OWNER, "num_downs", kwargs.setdefault("num_downs", deepest + 1), 1, 8)
         for side, plain in (("down", PIX2PIX_DOWN), ("up", PIX2PIX_UP)):
