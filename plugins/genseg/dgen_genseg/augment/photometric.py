@@ -59,9 +59,16 @@ def _view(values: Tensor) -> Tensor:
     return values.view(-1, 1, 1)  # (N,) -> (N, 1, 1)
 
 
+def _mean_std(rows: Tensor) -> tuple[Tensor, Tensor]:
+    """Each row's mean and (unbiased) standard deviation, ``(N, 1, 1)`` each (two passes; faster than ``Tensor.std``)."""
+    mean = rows.mean(dim=(1, 2), keepdim=True)
+    count = max(rows.shape[1] * rows.shape[2] - 1, 1)
+    return mean, ((rows - mean).square().sum(dim=(1, 2), keepdim=True) / count).sqrt()
+
+
 def add_noise(rows: Tensor, std: Tensor, noise: Tensor) -> Tensor:
     """``rows + std · σ_row · noise``: ``std`` in units of each row's own standard deviation σ_row; ``noise`` ``(N, H, W)`` ~ N(0, 1)."""
-    return rows + _view(std * rows.std(dim=(1, 2))) * noise
+    return rows + _view(std) * _mean_std(rows)[1] * noise
 
 
 def blur(rows: Tensor, sigma_y: Tensor, sigma_x: Tensor) -> Tensor:
@@ -86,11 +93,12 @@ def adjust_gamma(rows: Tensor, gamma: Tensor, *, invert: bool) -> Tensor:
     row's original mean and standard deviation. ``invert``: applied to ``-x`` and negated back (brightens
     where plain gamma darkens)."""
     x = -rows if invert else rows
-    mean, std = x.mean(dim=(1, 2), keepdim=True), x.std(dim=(1, 2), keepdim=True)
+    mean, std = _mean_std(x)
     low, high = x.amin(dim=(1, 2), keepdim=True), x.amax(dim=(1, 2), keepdim=True)
     span = high - low
     y = ((x - low) / span.clamp_min(_EPS)).pow(_view(gamma)) * span + low
-    y = (y - y.mean(dim=(1, 2), keepdim=True)) / y.std(dim=(1, 2), keepdim=True).clamp_min(_EPS) * std + mean
+    y_mean, y_std = _mean_std(y)
+    y = (y - y_mean) / y_std.clamp_min(_EPS) * std + mean
     return -y if invert else y
 
 
