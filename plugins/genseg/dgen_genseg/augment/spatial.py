@@ -117,15 +117,21 @@ class Spatial(Augmenter):
         """Draw the batch's sampling grids ``(B, H, W, 2)`` (``grid_sample``'s normalised x, y) on ``device``.
 
         Parameters are drawn in float64 on the generator's device, every one for every sample in a
-        fixed order (the elastic noise, in float32, only for the samples that deform). Returns None when every
-        sample drew the identity.
+        fixed order (the elastic noise, in float32, only for the samples that deform). Returns None
+        when every sample drew the identity.
         """
-        draw = lambda p: bernoulli(p, batch, generator)  # noqa: E731 (B,) bool
-        rotate, angle = draw(self.p_rotation), torch.deg2rad(uniform(*self.rotation, batch, generator))
-        scale, factor = draw(self.p_scaling), uniform(*self.scaling, batch, generator)
-        flip_x, flip_y = draw(self.p_horizontal), draw(self.p_vertical)
-        shift, tx, ty = draw(self.p_translate), uniform(*self.translate, batch, generator), uniform(*self.translate, batch, generator)
-        deform, alpha, sigma = draw(self.p_elastic), uniform(*self.elastic_alpha, batch, generator), uniform(*self.elastic_sigma, batch, generator)
+
+        def fires(p: float) -> Tensor:  # (B,) bool
+            return bernoulli(p, batch, generator)
+
+        def draw(value_range: tuple[float, float]) -> Tensor:  # (B,) float64
+            return uniform(*value_range, batch, generator)
+
+        rotate, angle = fires(self.p_rotation), torch.deg2rad(draw(self.rotation))
+        scale, factor = fires(self.p_scaling), draw(self.scaling)
+        flip_x, flip_y = fires(self.p_horizontal), fires(self.p_vertical)
+        shift, tx, ty = fires(self.p_translate), draw(self.translate), draw(self.translate)
+        deform, alpha, sigma = fires(self.p_elastic), draw(self.elastic_alpha), draw(self.elastic_sigma)
         if not bool((rotate | scale | flip_x | flip_y | shift | deform).any()):
             return None
 
@@ -133,7 +139,7 @@ class Spatial(Augmenter):
         cos, sin = torch.cos(angle), torch.sin(angle)
         sign_x, sign_y = 1.0 - 2.0 * flip_x.double(), 1.0 - 2.0 * flip_y.double()
         # M = R(θ) diag(s, s) diag(f_x, f_y), as rows [[m00, m01], [m10, m11]]
-        m = torch.stack([cos * factor * sign_x, -sin * factor * sign_y, sin * factor * sign_x, cos * factor * sign_y], -1)
+        m = torch.stack([cos * sign_x, -sin * sign_y, sin * sign_x, cos * sign_y], -1) * factor[:, None]  # (B, 4)
         m = m.view(batch, 2, 2).to(device=device, dtype=dtype)  # (B, 2, 2)
         offset = torch.stack([torch.where(shift, tx, 0.0) * width, torch.where(shift, ty, 0.0) * height], -1)  # (B, 2)
 
