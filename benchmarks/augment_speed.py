@@ -19,7 +19,10 @@ format are timed with it. What a library cannot express is left out of its pipel
     PYTHONPATH=.:plugins/genseg python benchmarks/augment_speed.py [--batches 8 16] [--sizes 64 128]
         [--reps 15] [--threads 1]
 
-Libraries that are not installed are skipped with a note.
+Libraries that are not installed are skipped with a note. They are not dependencies of dgen; to
+compare, install them beside it without touching torch, e.g. ``pip install --target /tmp/cand --no-deps
+kornia kornia_rs monai albumentations albucore opencv-python-headless simsimd stringzilla`` and add
+``/tmp/cand`` to ``PYTHONPATH``. The numbers and the decision are in docs/augmenters.md.
 """
 
 from __future__ import annotations

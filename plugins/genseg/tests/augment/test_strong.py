@@ -60,6 +60,15 @@ def test_masks_stay_binary_and_images_in_range(channels: int, settings: dict) ->
         assert out_image.min() >= 0.0 and out_image.max() <= 1.0 and torch.isfinite(out_image).all()
 
 
+def test_integer_and_bool_masks_keep_their_dtype() -> None:
+    masks, image = blob_masks(4, 16, 16), torch.rand(4, 3, 16, 16, generator=gen(14))
+    expected, _ = strong(**ALL_ON)(masks, image, generator=gen(15))
+    for dtype in (torch.uint8, torch.bool, torch.float64):
+        out, _ = strong(**ALL_ON)(masks.to(dtype), image, generator=gen(15))
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.float(), expected, rtol=0, atol=0)
+
+
 def test_registered_as_strong_and_transforms_something() -> None:
     augmenter = create("augmenters", "strong")
     assert isinstance(augmenter, Strong)
