@@ -43,6 +43,7 @@ def register_augmenters(register: Register) -> None:
     for name, factory in {
         "rotate": augment.Rotate, "flip": augment.Flip, "translate": augment.Translate, "scale": augment.Scale,
         "shear": augment.Shear, "crop_pad": augment.CropPad, "combine": augment.combine,
+        "strong": augment.strong,
     }.items():
         register(name, factory)
 

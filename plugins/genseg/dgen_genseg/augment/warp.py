@@ -19,7 +19,7 @@ from torch import Tensor
 
 from dgen.errors import DataError
 
-__all__ = ["check_pair", "warp", "MASK_THRESHOLD"]
+__all__ = ["check_pair", "warp", "resample", "sampling_dtype", "MASK_THRESHOLD"]
 
 #: bilinearly resampled mask values strictly above this become 1, the rest 0.
 MASK_THRESHOLD = 0.5
@@ -67,13 +67,28 @@ def warp(mask: Tensor, image: Tensor | None, forward: Tensor) -> tuple[Tensor, T
     """
     check_pair(mask, image)
     batch, _, height, width = mask.shape
-    if image is not None:
-        dtype = image.dtype
-    else:
-        dtype = mask.dtype if mask.is_floating_point() else torch.float32
+    dtype = sampling_dtype(mask, image)
     theta = _sampling_theta(forward.to(torch.float64), height, width).to(device=mask.device, dtype=dtype)
     grid = F.affine_grid(theta, [batch, 1, height, width], align_corners=False)  # (B, H, W, 2)
-    sampled = F.grid_sample(mask.to(dtype), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return resample(mask, image, grid)
+
+
+def sampling_dtype(mask: Tensor, image: Tensor | None) -> torch.dtype:
+    """The float dtype the sampling grid and the resampling use: the image's, else the mask's (float32 for integer masks)."""
+    if image is not None:
+        return image.dtype
+    return mask.dtype if mask.is_floating_point() else torch.float32
+
+
+def resample(mask: Tensor, image: Tensor | None, grid: Tensor) -> tuple[Tensor, Tensor | None]:
+    """Sample ``mask`` ``(B, 1, H, W)`` and ``image`` ``(B, C, H, W)`` at ``grid`` ``(B, H, W, 2)``.
+
+    ``grid`` holds, for every output pixel, the (x, y) position to read in ``grid_sample``'s normalised
+    coordinates (``align_corners=False``), in :func:`sampling_dtype` on the inputs' device. The mask is
+    sampled bilinearly and re-binarised (``> MASK_THRESHOLD``, keeping its dtype), the image bilinearly;
+    positions outside the frame read 0.
+    """
+    sampled = F.grid_sample(mask.to(grid.dtype), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     new_mask = (sampled > MASK_THRESHOLD).to(mask.dtype)  # (B, 1, H, W), exactly {0, 1}
     new_image = None
     if image is not None:
