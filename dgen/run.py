@@ -118,7 +118,6 @@ def run_pipeline(
         finished = run_dir / METRICS_FILE
         if finished.is_file():
             return RunResult(run_dir, _read_json(finished, run_dir), already_finished=True)
-        remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint
         start = contextlib.nullcontext()
     else:
         config = build_config(config_class, values)
@@ -129,5 +128,7 @@ def run_pipeline(
         start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
     context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress)
     with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start:
+        if resume is not None:
+            remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint
         metrics = pipeline.run(config, context)
     return RunResult(run_dir, metrics)
