@@ -20,8 +20,14 @@ __all__ = ["PlainProgress", "duration", "wants_plain_lines"]
 
 
 def wants_plain_lines(stream: TextIO | None = None) -> bool:
-    """Whether ``stream`` (default stdout) is not a terminal, so that a progress bar would not show."""
-    stream = sys.stdout if stream is None else stream
+    """Whether ``stream`` (default stdout) is not a terminal, so that a progress bar would not show
+    (a Jupyter notebook, where rich draws its bar as a widget, is not such a case)."""
+    if stream is None:
+        from rich.console import Console
+
+        if Console().is_jupyter:
+            return False
+        stream = sys.stdout
     isatty = getattr(stream, "isatty", None)
     return not (isatty is not None and isatty())
 

@@ -362,11 +362,6 @@ def test_no_float_option_takes_nan_or_inf(name, value):
         build_config(GenSegConfig, {name: value})
 
 
-def test_the_reference_run_kept_its_checkpoint_because_it_asked_to(reference_run):
-    assert (reference_run / "checkpoint.safetensors").is_file() and (reference_run / "segmenter_best.safetensors").is_file()
-    assert json.loads((reference_run / "config.json").read_text())["keep_checkpoint"] is True
-
-
 def test_without_a_terminal_a_run_prints_plain_progress_lines_and_finishes_without_its_resume_files(tiny, tmp_path):
     """CliRunner's stdout is not a terminal, as under Slurm or nohup: a line every log_every iterations
     with the losses, the validation score and the ETA; the finished run keeps what a user needs."""
