@@ -135,3 +135,4 @@ def test_other_os_errors_are_not_disguised(tmp_path):
     with pytest.raises(FileNotFoundError):
         with disk_errors(tmp_path, lambda: True):
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", "data/x.png")
+
