@@ -11,8 +11,10 @@ target with ``os.replace``, so a kill at any moment leaves the previous file int
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,10 @@ from safetensors.torch import load_file, save_file
 
 from dgen.errors import ResumeError
 
-__all__ = ["save_state", "load_state", "save_weights", "load_weights", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "save_state", "load_state", "save_weights", "load_weights", "atomic_write_bytes", "atomic_write_text",
+    "remove_stale_temporaries",
+]
 
 _TENSOR = "__tensor__"
 _TUPLE = "__tuple__"
@@ -53,9 +58,15 @@ def _split(value: Any, path: str, tensors: dict[str, torch.Tensor]) -> Any:
     raise TypeError(f"cannot checkpoint {type(value).__name__} at {path or '/'}; convert it to tensors or JSON values")
 
 
+class _Dangling(Exception):
+    """The skeleton names a tensor the file does not hold."""
+
+
 def _join(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
+            if not isinstance(value[_TENSOR], str) or value[_TENSOR] not in tensors:
+                raise _Dangling(value[_TENSOR])
             return tensors[value[_TENSOR]]
         if set(value) == {_TUPLE}:
             return tuple(_join(v, tensors) for v in value[_TUPLE])
@@ -80,7 +91,30 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what mkstemp(prefix=".NAME.", suffix=".tmp") makes
+_OS_CODE = re.compile(r"code: (\d+)")  # safetensors reports an OS error as "IoError(Os { code: 28, ... })"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _as_os_error(exc: Exception, path: Path) -> OSError:
+    """``exc`` (an ``OSError`` or safetensors' wrapper of one) as an ``OSError`` naming ``path``, not the temporary."""
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code is None and (found := _OS_CODE.search(str(exc))):
+        code = int(found.group(1))
+    return OSError(code or errno.EIO, os.strerror(code) if code else str(exc), str(path))
+
+
 def _atomic(path: Path, write: Any) -> None:
+    """Write ``path`` through ``write(tmp)``; the file gets the permissions the umask allows (not mkstemp's 0600).
+
+    Raises:
+        OSError: naming ``path`` (e.g. ENOSPC); ``path`` is then untouched and no temporary is left.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -89,11 +123,26 @@ def _atomic(path: Path, write: Any) -> None:
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except (OSError, SafetensorError) as exc:
+        raise _as_os_error(exc, path) from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     _fsync_dir(path.parent)
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Remove the temporary files that a killed process left in ``directory`` (``.NAME.XXXXXXXX.tmp``).
+
+    Call it only when no other process writes into ``directory``. Returns the files removed.
+    """
+    directory = Path(directory)
+    stale = [p for p in directory.iterdir() if _TEMPORARY.match(p.name) and p.is_file()] if directory.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -134,7 +183,16 @@ def load_state(path: Path, device: torch.device | str = "cpu") -> Any:
         skeleton = json.loads(meta[_META_KEY])
     except (SafetensorError, KeyError, ValueError, OSError) as exc:
         raise ResumeError(f"checkpoint {path} is unreadable ({exc}); delete it to restart that run from scratch.") from exc
-    return _join(skeleton, tensors)
+    try:
+        return _join(skeleton, tensors)
+    except _Dangling as exc:
+        raise ResumeError(
+            f"checkpoint {path} is corrupt: its index names a tensor {exc.args[0]!r} that the file does not hold; "
+            "delete it to restart that run from scratch."
+        ) from None
+    except (TypeError, AttributeError) as exc:
+        raise ResumeError(f"checkpoint {path} is corrupt: its index is malformed ({exc}); delete it to restart that run "
+                          "from scratch.") from None
 
 
 def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:

@@ -26,6 +26,7 @@ from dgen.config import load_config_file, parse_assignments
 from dgen.errors import ConfigError, DgenError
 from dgen.plugins import get_plugins
 from dgen.run import run_pipeline
+from dgen.terminal import print_error, print_plain
 
 __all__ = ["app", "main"]
 
@@ -55,7 +56,7 @@ def guarded() -> Iterator[None]:
     except DgenError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        print_error(err_console, exc)
         raise typer.Exit(1) from None
 
 
@@ -155,9 +156,9 @@ def run_command(
         values.update(parse_option_args(list(ctx.args)))
         result = run_pipeline(pipeline, values, out=out, resume=resume, device=device, progress=not no_progress)
         if result.already_finished:
-            console.print(f"run {result.run_dir} had already finished; nothing to do.")
+            print_plain(console, f"run {result.run_dir} had already finished; nothing to do.")
         _render_metrics(result.metrics)
-        console.print(f"run directory: {result.run_dir}")
+        print_plain(console, f"run directory: {result.run_dir}")
 
 
 def _render_metrics(metrics: dict[str, Any]) -> None:
@@ -264,7 +265,7 @@ def main() -> None:
     except DgenError as exc:  # plugins load before any command can guard itself
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        print_error(err_console, exc)
         sys.exit(1)
     app()
 

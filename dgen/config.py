@@ -41,7 +41,15 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; pass an existing .json or .toml file to --config.")
-    text = path.read_text()
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise ConfigError(
+            f"config file {path} is YAML, which --config does not read; write the same options as JSON (.json) "
+            f"or TOML (.toml), e.g. {{\"iterations\": 200}}."
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read ({exc}); pass a readable UTF-8 .json or .toml file.") from exc
     try:
         if path.suffix == ".toml":
             if sys.version_info < (3, 11):
@@ -52,21 +60,34 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         else:
             data = json.loads(text)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"config file {path} cannot be parsed ({exc}); fix its syntax.") from exc
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
+        raise ConfigError(f"config file {path} cannot be parsed as {kind} ({exc}); fix its syntax.") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a table/object of option values, not {type(data).__name__}.")
     return data
 
 
+_EXAMPLES = {int: "3", float: "0.5", bool: "true", str: "name", Path: "path/to/folder"}
+
+
 def _type_name(tp: Any) -> str:
+    """``int`` for ``Optional[int]`` (``None`` is always accepted there), ``int or float`` for a union."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _example(tp: Any) -> str:
+    args = [a for a in typing.get_args(tp) if a is not type(None)] if typing.get_origin(tp) in (
+        typing.Union, types.UnionType) else [tp]
+    return _EXAMPLES.get(args[0], f"<{_type_name(tp)}>") if args else f"<{_type_name(tp)}>"
 
 
 def coerce(key: str, value: Any, tp: Any) -> Any:
     """Convert ``value`` (a string from the command line, or a JSON value) to type ``tp``."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    fail = ConfigError(f"option {key}={value!r} is not a valid {_type_name(tp)}; give e.g. {key}=<{_type_name(tp)}>.")
+    fail = ConfigError(f"option {key}={value!r} is not a valid {_type_name(tp)}; give e.g. --set {key}={_example(tp)}.")
     if tp is Any:
         return value
     if origin in (typing.Union, types.UnionType):

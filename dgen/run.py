@@ -5,6 +5,7 @@ The command line calls :func:`run_pipeline`; so can Python code.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -12,12 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dgen.checkpoint import atomic_write_text
+from dgen.checkpoint import remove_stale_temporaries
 from dgen.config import build_config, config_to_dict
 from dgen.device import resolve_device
 from dgen.errors import ConfigError, ResumeError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import registry
+from dgen.rundir import check_fresh_run_dir, disk_errors, fresh_start
 
 __all__ = ["RunResult", "run_pipeline", "default_run_dir", "CONFIG_FILE", "METRICS_FILE"]
 
@@ -73,13 +75,16 @@ def _resumed_config(run_dir: Path, name: str, given: Mapping[str, Any], config_c
     config = build_config(config_class, saved, source="saved option")
     before = config_to_dict(config)
     after = config_to_dict(build_config(config_class, {**saved, **given}))
-    differ = sorted(k for k in after if after[k] != before[k])
+    free = set(getattr(config_class, "may_change_on_resume", ()))  # options that only change what is shown/kept
+    differ = sorted(k for k in after if after[k] != before[k] and k not in free)
     if differ:
         detail = ", ".join(f"{k}: saved {before[k]!r}, given {after[k]!r}" for k in differ)
         raise ResumeError(
             f"cannot resume {run_dir} with a different configuration ({detail}); "
             f"drop those options or start a new run with --out."
         )
+    if free & set(given):
+        config = build_config(config_class, {**saved, **{k: v for k, v in given.items() if k in free}})
     return config
 
 
@@ -113,14 +118,17 @@ def run_pipeline(
         finished = run_dir / METRICS_FILE
         if finished.is_file():
             return RunResult(run_dir, _read_json(finished, run_dir), already_finished=True)
+        start = contextlib.nullcontext()
     else:
         config = build_config(config_class, values)
         run_dir = Path(out) if out is not None else default_run_dir(name, config_to_dict(config))
         if (run_dir / CONFIG_FILE).exists():
             raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out.")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        saved = {"pipeline": name, **config_to_dict(config)}
-        atomic_write_text(run_dir / CONFIG_FILE, json.dumps(saved, indent=2) + "\n")
+        check_fresh_run_dir(run_dir, CONFIG_FILE)
+        start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
     context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress)
-    metrics = pipeline.run(config, context)
+    with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start:
+        if resume is not None:
+            remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint
+        metrics = pipeline.run(config, context)
     return RunResult(run_dir, metrics)

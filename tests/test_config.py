@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 
 import pytest
 
-from dgen.config import build_config, config_to_dict, load_config_file, parse_assignments
+from dgen.config import build_config, coerce, config_to_dict, load_config_file, parse_assignments
 from dgen.errors import ConfigError, UnknownNameError
 
 
@@ -99,3 +99,46 @@ class Required:
 def test_missing_required_option_names_it():
     with pytest.raises(ConfigError, match="data_dir"):
         build_config(Required, {"n": "2"})
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+def test_a_yaml_config_is_named_as_yaml_not_as_a_json_syntax_error(tmp_path, suffix):
+    path = tmp_path / f"options{suffix}"
+    path.write_text("iterations: 3\n")
+    with pytest.raises(ConfigError, match=r"is YAML, which --config does not read; write the same options as JSON"):
+        load_config_file(path)
+
+
+def test_an_optional_value_of_the_wrong_type_names_the_type_not_optional():
+    from typing import Optional
+
+    with pytest.raises(ConfigError, match=r"^option iterations='ten' is not a valid int; give e.g. --set iterations=3\.$"):
+        coerce("iterations", "ten", Optional[int])
+    with pytest.raises(ConfigError, match=r"is not a valid float; give e.g. --set lr=0.5\.$"):
+        coerce("lr", "fast", Optional[float])
+
+
+def test_range_rules_refuse_out_of_range_and_non_finite_values():
+    from dataclasses import dataclass
+
+    from dgen.ranges import Range, check_ranges
+
+    @dataclass
+    class Options:
+        lr: float = 1e-3
+        steps: int = 3
+        seed: int = 0
+
+    rules = {"lr": Range(low=0, low_open=True, example="0.001", meaning="a learning rate"),
+             "steps": Range(low=1, example="10"), "seed": Range(low=0, high=9, example="0")}
+    check_ranges(Options(), rules)
+    for options, message in [
+        (Options(lr=0.0), "lr=0.0 must be > 0 (a learning rate); give e.g. --set lr=0.001."),
+        (Options(lr=float("nan")), "lr=nan is not a finite number (a learning rate); give e.g. --set lr=0.001."),
+        (Options(lr=float("-inf")), "lr=-inf is not a finite number (a learning rate); give e.g. --set lr=0.001."),
+        (Options(steps=0), "steps=0 must be >= 1; give e.g. --set steps=10."),
+        (Options(seed=10), "seed=10 must be in [0, 9]; give e.g. --set seed=0."),
+    ]:
+        with pytest.raises(ConfigError) as caught:
+            check_ranges(options, rules)
+        assert str(caught.value) == message

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dgen.errors import ConfigError, ResumeError, UnknownNameError
+from dgen.errors import ConfigError, DgenError, ResumeError, UnknownNameError
 from dgen.run import CONFIG_FILE, METRICS_FILE, default_run_dir, run_pipeline
 
 from fake_components import FakeConfig, FakePipeline, install_fake_plugins
@@ -52,10 +52,16 @@ def test_out_holding_a_run_is_refused_with_the_resume_hint(tmp_path):
     assert saved_config(tmp_path) == before and len(FakePipeline.calls) == 1
 
 
-def test_out_may_be_an_existing_directory_without_a_run(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
+def test_out_may_be_an_existing_empty_directory(tmp_path):
     run(out=tmp_path)
-    assert (tmp_path / CONFIG_FILE).is_file() and (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / CONFIG_FILE).is_file()
+
+
+def test_out_holding_files_but_no_run_is_refused_and_left_as_it_was(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(DgenError, match=re.escape(f"--out {tmp_path} is not empty (notes.txt) and holds no run")):
+        run(out=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"] and FakePipeline.calls == []
 
 
 def test_resume_of_a_finished_run_does_not_call_the_pipeline(tmp_path):

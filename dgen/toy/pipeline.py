@@ -13,6 +13,7 @@ from rich.progress import track
 from dgen.checkpoint import atomic_write_text
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import create
+from dgen.ranges import Range, check_ranges
 from dgen.toy.problem import CANDIDATES, build_toy_problem, evaluate
 
 __all__ = ["ToyConfig", "ToyPipeline"]
@@ -31,6 +32,20 @@ class ToyConfig:
     n_train: int = 16
     n_val: int = 16
     lr_arch: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_ranges(self, TOY_RULES)
+
+
+#: the values every numeric option of ``dgen run toy`` accepts (checked when the options are read).
+TOY_RULES = {
+    "seed": Range(low=0, high=2**32 - 1, example="0", meaning="a random seed"),
+    "iterations": Range(low=1, example="300"),
+    "unroll_steps": Range(low=1, example="1"),
+    "n_train": Range(low=1, example="16", meaning="training points"),
+    "n_val": Range(low=1, example="16", meaning="validation points"),
+    "lr_arch": Range(low=0, low_open=True, example="0.1", meaning="a learning rate"),
+}
 
 
 class ToyPipeline(Pipeline):

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from dgen.cli import guarded
+from dgen.terminal import print_plain
 from dgen_genseg.data.check import check_dir
 from dgen_genseg.export import FORMATS
 from dgen_genseg.generate import generate
@@ -28,15 +29,17 @@ def register_data_commands(app: typer.Typer) -> None:
     ) -> None:
         """Read every image and mask in DIRECTORY and list all problems found, one line each."""
         console = Console(highlight=False, soft_wrap=True)
-        problems = check_dir(directory, channels=channels, allow_empty_masks=allow_empty_masks)
+        with guarded():
+            problems = check_dir(directory, channels=channels, allow_empty_masks=allow_empty_masks)
         for problem in problems:
             style = "red" if problem.severity == "error" else "yellow"
-            console.print(f"[{style}]{problem}[/{style}]")
+            print_plain(console, problem, style)
         errors = sum(p.severity == "error" for p in problems)
         if errors:
-            console.print(f"[bold red]{errors} problem(s) in {directory}[/bold red]")
+            print_plain(console, f"{errors} problem(s) in {directory}", "bold red")
             raise typer.Exit(1)
-        console.print(f"[green]{directory}: no problems found[/green]" + (f" ({len(problems)} warning(s))" if problems else ""))
+        print_plain(console, f"{directory}: no problems found" + (f" ({len(problems)} warning(s))" if problems else ""),
+                    "green")
 
     app.add_typer(data, name="data")
 
@@ -56,4 +59,4 @@ def register_generate_command(app: typer.Typer) -> None:
         """Write N synthetic image-mask pairs from a GenSeg run's generator (augmented training masks -> images)."""
         with guarded():
             result = generate(run_dir, n, out, fmt=fmt, seed=seed, device=device)
-        Console(highlight=False).print(f"wrote {len(result.cases)} pairs ({fmt}) to {result.out}")
+        print_plain(Console(), f"wrote {len(result.cases)} pairs ({fmt}) to {result.out}")

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FORMATS = ("folder", "nnunet")
 #: nnU-Net channel names by image channel count.
 NNUNET_CHANNELS = {1: {"0": "grey"}, 3: {"0": "R", "1": "G", "2": "B"}}
 NNUNET_LABELS = {"background": 0, "foreground": 1}
+#: the folder name nnU-Net v2 requires of a raw dataset (``nnUNet_raw/Dataset501_Name``).
+NNUNET_NAME = re.compile(r"Dataset\d{3}_[A-Za-z0-9_.-]+")
 
 
 def check_format(fmt: str) -> None:
@@ -36,10 +39,20 @@ def check_format(fmt: str) -> None:
         raise UnknownNameError("output format", fmt, FORMATS)
 
 
-def check_output_dir(out: Path) -> None:
-    """Refuse an ``out`` that is a file or a non-empty folder (nothing is ever overwritten)."""
+def check_output_dir(out: Path, fmt: str = "folder") -> None:
+    """Refuse an ``out`` that is a file or a non-empty folder (nothing is ever overwritten), and for
+    ``nnunet`` a folder not named ``DatasetNNN_Name`` (nnU-Net v2 finds raw datasets by that name)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out} already exists and is not an empty folder; choose a new --out or empty it.")
+    if fmt == "nnunet" and not NNUNET_NAME.fullmatch(out.name):
+        raise ConfigError(
+            f"--out {out}: nnU-Net v2 reads a raw dataset only from a folder named DatasetNNN_Name (three digits, "
+            f"e.g. Dataset501_Synthetic); give e.g. --out {out.parent / ('Dataset501_' + _name_part(out.name))}."
+        )
+
+
+def _name_part(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "", name.title().replace("-", "").replace(" ", "")) or "Synthetic"
 
 
 def _image(image: Tensor) -> Image.Image:

@@ -169,7 +169,7 @@ def generate(
         raise ConfigError(f"--n {n!r} is invalid; give the number of pairs to write, an integer >= 1.")
     check_format(fmt)
     out = Path(out)
-    check_output_dir(out)
+    check_output_dir(out, fmt)
     run = load_generator_run(run_dir, resolve_device(device))
     writer = PairWriter(out, fmt, run.channels)
     rng = torch.Generator().manual_seed(seed)

@@ -20,6 +20,8 @@ and other colour spaces are converted to RGB by Pillow.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import TypeVar
 
@@ -64,7 +66,7 @@ class ImageReadError(DataError):
 
     Attributes:
         path: the file.
-        kind: ``"missing"``, ``"empty_file"``, ``"not_image"``, ``"corrupt"`` or ``"unsupported"``.
+        kind: ``"missing"``, ``"empty_file"``, ``"not_image"``, ``"corrupt"``, ``"too_large"`` or ``"unsupported"``.
     """
 
     def __init__(self, path: Path, kind: str, what: str, fix: str) -> None:
@@ -97,9 +99,13 @@ def read_array(path: str | Path) -> tuple[np.ndarray, float]:
     if path.suffix.lower() == ".img":
         return _read_jsrt(path), float(_JSRT_MAX)
     try:
-        with Image.open(path) as img:
-            img.load()
-            return _pixel_values(path, img)
+        with warnings.catch_warnings():  # a large image is read; Pillow's DecompressionBombWarning is not for users
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _pixel_values(path, img)
+    except Image.DecompressionBombError as err:
+        raise ImageReadError(path, "too_large", *_too_large(err)) from None
     except UnidentifiedImageError:
         raise ImageReadError(
             path, "not_image", f"not an image file ({_first_bytes(path)})",
@@ -112,6 +118,17 @@ def read_array(path: str | Path) -> tuple[np.ndarray, float]:
         raise ImageReadError(
             path, "corrupt", f"cannot decode the {what} file (Pillow: {err})", "re-download or re-export it",
         ) from None
+
+
+def _too_large(error: Exception) -> tuple[str, str]:
+    """``(what, fix)`` for an image beyond Pillow's decompression-bomb limit (sizes from Pillow's message)."""
+    counts = [int(n) for n in re.findall(r"\((\d+) pixels\)|of (\d+) pixels", str(error)) for n in n if n]
+    size = f"{counts[0] / 1e6:.0f} Mpixel" if counts else "too large"
+    limit = f"the {counts[1] / 1e6:.0f} Mpixel" if len(counts) > 1 else "the size"
+    return (
+        f"image is {size}, beyond {limit} that Pillow reads (its guard against decompression bombs)",
+        "downscale it (e.g. to 4096 pixels on its long side) or remove it from the dataset",
+    )
 
 
 def _read_tiff(path: Path, pillow_error: Exception) -> tuple[np.ndarray, float]:

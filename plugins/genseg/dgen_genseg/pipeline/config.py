@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 import torch
 
 from dgen.errors import ConfigError
+from dgen.ranges import check_ranges
+from dgen_genseg.pipeline.option_rules import OPTION_RULES
 from dgen_genseg.pipeline.options import check_new_options
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
@@ -47,6 +49,8 @@ class GenSegConfig:
     warmup_iterations: Optional[int] = None
     val_every: Optional[int] = None
     checkpoint_every: Optional[int] = None
+    keep_checkpoint: bool = False  # keep checkpoint.safetensors after the run finishes
+    log_every: int = 50  # without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations
     # segmenter
     backbone_options: dict[str, Any] = field(default_factory=dict)
     seg_optimizer: Optional[Optim] = None
@@ -80,21 +84,17 @@ class GenSegConfig:
     nan_policy: Literal["raise", "skip"] = "raise"
     lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
 
+    #: options that only change what a run writes or shows: a resumed run may change them.
+    may_change_on_resume: ClassVar[tuple[str, ...]] = ("keep_checkpoint", "log_every")
+
     def __post_init__(self) -> None:
-        if self.n_labeled < 2:
-            raise ConfigError(f"n_labeled={self.n_labeled} is too small: a run needs at least 2 pairs (1 train + 1 val).")
-        if self.gamma < 0:
-            raise ConfigError(f"gamma={self.gamma} must be >= 0 (weight of the real-data loss; the paper uses 1).")
+        check_ranges(self, OPTION_RULES)
         if self.real_augmenter != "none" and self.method not in ("genseg", "separate", "wgan"):
             raise ConfigError(
                 f"real_augmenter={self.real_augmenter!r} applies to the methods with generated data (genseg, separate, "
                 f"wgan); method {self.method!r} trains on real pairs only: choose the augmentation with --set method=..."
             )
         check_new_options(self)
-        for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps", "n_critic"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"{name}={value} must be a positive integer.")
 
 
 #: preset values for every option left at None.

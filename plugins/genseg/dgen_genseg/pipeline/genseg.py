@@ -30,6 +30,7 @@ from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
+from dgen_genseg.pipeline.tidy import remove_resume_files
 from dgen_genseg.pipeline.trainers import GanTrainer, WganTrainer, make_trainer
 
 __all__ = ["GenSegPipeline"]
@@ -60,16 +61,16 @@ class GenSegPipeline(Pipeline):
         if context.progress:
             console.print(f"preset '{preset}' ({'chosen for ' + device.type if config.preset == 'auto' else 'as asked'}): "
                           f"{config.image_size}px, batch {config.batch_size}, {config.iterations} iterations")
-        with forget_failed_start(run_dir, fresh=not context.resume):
+        with forget_failed_start(run_dir, fresh=not context.resume, written=[SPLIT_FILE]):
             task = preflight(config, console=console)
-        seed_everything(config.seed)
-        task, splits = _splits(config, run_dir, context.resume, task)
-        if len(splits.train) == 0 or len(splits.val) == 0:
-            raise DataError(f"task '{config.task}' gave {len(splits.train)} training and {len(splits.val)} validation pairs; "
-                            f"raise --set n_labeled (now {config.n_labeled}).")
-        train_pairs = PairSampler(splits.train, device, config.seed)
-        val_pairs = PairSampler(splits.val, device, config.seed + 1)
-        trainer = make_trainer(config, task, train_pairs, val_pairs, device)
+            seed_everything(config.seed)
+            task, splits = _splits(config, run_dir, context.resume, task)
+            if len(splits.train) == 0 or len(splits.val) == 0:
+                raise DataError(f"task '{config.task}' gave {len(splits.train)} training and {len(splits.val)} "
+                                f"validation pairs; raise --set n_labeled (now {config.n_labeled}).")
+            train_pairs = PairSampler(splits.train, device, config.seed)
+            val_pairs = PairSampler(splits.val, device, config.seed + 1)
+            trainer = make_trainer(config, task, train_pairs, val_pairs, device)
         segmenter = trainer.segmenter
 
         def validate() -> dict[str, float]:
@@ -78,7 +79,7 @@ class GenSegPipeline(Pipeline):
         result = train(
             trainer, validate=validate, run_dir=run_dir, val_every=config.val_every,
             checkpoint_every=config.checkpoint_every, resume=context.resume,
-            progress=context.progress, plateau_patience=config.seg_plateau_patience,
+            progress=context.progress, plateau_patience=config.seg_plateau_patience, log_every=config.log_every,
         )
         segmenter.load_state_dict(load_weights(run_dir / BEST_SEGMENTER, device))
         save_weights(run_dir / "segmenter.safetensors", segmenter.state_dict())
@@ -108,6 +109,8 @@ class GenSegPipeline(Pipeline):
             "wall_seconds": round(result.wall_seconds + time.perf_counter() - evaluation_started, 2), "device": str(device),
         }
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        if not config.keep_checkpoint:
+            remove_resume_files(run_dir)
         return metrics
 
     @staticmethod

@@ -33,6 +33,8 @@ from dgen.checkpoint import load_state, save_state, save_weights
 from dgen.errors import DgenError, NumericalError, ResumeError
 from dgen.rng import rng_state, set_rng_state
 from dgen_genseg.pipeline.logbook import CsvLog
+from dgen_genseg.pipeline.plain_log import PlainProgress, wants_plain_lines
+from dgen_genseg.pipeline.state_checks import check_checkpoint, first_nonfinite
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
 from dgen_genseg.pipeline.trainers import state_level
 
@@ -97,7 +99,9 @@ def _stop_on_signal() -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def _progress(enabled: bool) -> Progress:
+def _progress(enabled: bool, log_every: int) -> Progress | PlainProgress:
+    if enabled and wants_plain_lines():  # no terminal (Slurm, CI, nohup): plain lines instead of a bar
+        return PlainProgress(log_every)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -116,37 +120,11 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= _SHOWN_ERROR else text[:_SHOWN_ERROR] + " ..."
 
 
-def _tensors(state: Any, path: str = "") -> Iterator[tuple[str, Tensor]]:
-    """``(path, tensor)`` for every floating-point tensor in a nested state."""
-    if isinstance(state, Tensor):
-        if state.is_floating_point():
-            yield path, state
-    elif isinstance(state, dict):
-        for key, value in state.items():
-            yield from _tensors(value, f"{path}/{key}" if path else str(key))
-    elif isinstance(state, (list, tuple)):
-        for i, value in enumerate(state):
-            yield from _tensors(value, f"{path}/{i}")
-
-
-def _first_nonfinite(state: Any) -> str | None:
-    """The path of the first tensor of ``state`` holding NaN/Inf, or None (one sync per device)."""
-    found = [(path, t) for path, t in _tensors(state) if t.numel()]
-    flags = [torch.isfinite(torch.stack(torch.aminmax(t))).all() for _, t in found]  # NaN propagates; no big temporaries
-    by_device: dict[torch.device, list[int]] = {}
-    for i, flag in enumerate(flags):
-        by_device.setdefault(flag.device, []).append(i)
-    for indices in by_device.values():
-        finite = torch.stack([flags[i] for i in indices]).cpu()
-        if not bool(finite.all()):
-            return found[indices[int((~finite).nonzero()[0])]][0]
-    return None
-
-
 def _restore(path: Path, trainer: Any, scheduler: Any) -> tuple[int, float, int, _Best]:
     """Load the checkpoint at ``path`` into ``trainer``, ``scheduler`` and the global RNGs;
     return ``(next iteration, wall seconds, skipped steps, best)``."""
     state = load_state(path)
+    check_checkpoint(state, path, expected=trainer.state_dict(), total=trainer.total_iterations)
     try:
         trainer.load_state_dict(state["trainer"])
         if scheduler is not None:
@@ -170,6 +148,7 @@ def train(
     resume: bool,
     progress: bool,
     plateau_patience: int | None = None,
+    log_every: int = 50,
 ) -> TrainResult:
     """Run ``trainer.step(i)`` for ``i`` in ``[start, trainer.total_iterations)``.
 
@@ -184,6 +163,7 @@ def train(
         checkpoint_every: write the checkpoint every this many iterations.
         resume: continue from ``run_dir/checkpoint.safetensors`` (from the start if there is none).
         plateau_patience: if set, ReduceLROnPlateau (mode max, on validation Dice) for the segmenter.
+        log_every: when stdout is not a terminal, print a plain progress line every this many iterations.
 
     Raises:
         NumericalError: a NaN/Inf; the message names the iteration, the level and the fix.
@@ -211,7 +191,7 @@ def train(
 
     def checkpoint(next_iteration: int, elapsed: float) -> None:
         state = trainer.state_dict()
-        bad = _first_nonfinite(state)
+        bad = first_nonfinite(state)
         if bad is not None:
             level = state_level(bad)
             fix = trainer.nan_advice(level) if level else "lower the learning rates"
@@ -233,7 +213,8 @@ def train(
         )
 
     began = time.perf_counter() - wall
-    with _stop_on_signal() as signals, _progress(progress) as bar, tensorboard_log(run_dir, resume_from=start) as tb:
+    last_val = best.val["dice"] if best.iteration >= 0 else None  # the latest validation Dice, shown with progress
+    with _stop_on_signal() as signals, _progress(progress, log_every) as bar, tensorboard_log(run_dir, resume_from=start) as tb:
         task = bar.add_task("training", total=total, completed=start, stats="")
         for iteration in range(start, total):
             try:
@@ -265,8 +246,10 @@ def train(
             log.write(iteration, {**row, "seg_iteration": seg_iteration})
             if tb is not None:  # tensorboard installed: the same row, α entropies and image grids
                 tb.log(iteration, row, trainer)
-            shown = " ".join(f"{k}={v:.3g}" for k, v in row.items() if k in columns or k == "val_dice")
-            bar.update(task, advance=1, stats=f"{shown} best={best.score:.3f}")
+            last_val = row.get("val_dice", last_val)
+            shown = " ".join(f"{k}={v:.3g}" for k, v in row.items() if k in columns)
+            val = f" val_dice={last_val:.3f} best={best.score:.3f}" if last_val is not None else ""
+            bar.update(task, advance=1, stats=f"{shown}{val}")
             if (iteration + 1) % checkpoint_every == 0 or last or signals:
                 checkpoint(iteration + 1, time.perf_counter() - began)
                 saved_at = iteration + 1

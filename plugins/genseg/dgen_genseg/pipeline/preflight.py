@@ -12,9 +12,9 @@ memory or trains, and says everything that is wrong.
    ``DataError`` naming the first ones, how many there are and the command that lists them all;
    warnings are printed.
 
-:func:`forget_failed_start` undoes a fresh start that fails a check (the ``config.json`` that
-``dgen run`` wrote), so the same command can be run again once the problem is fixed; the
-directory of a resumed run is never touched.
+:func:`forget_failed_start` undoes a fresh start that fails (a check, or anything else before
+training), so the same command can be run again once the problem is fixed; the directory of a
+resumed run is never touched.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from torch import nn
 
 from dgen.errors import ConfigError, DataError, DgenError
 from dgen.plugins import create, registry
-from dgen.run import CONFIG_FILE
 from dgen.task import Task
+from dgen.terminal import print_plain
 from dgen_genseg.data.problem import Problem
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.sampler import PairSampler
@@ -219,25 +219,24 @@ def check_data(task: Task, *, console: Console) -> None:
     problems: list[Problem] = check()
     warnings = [p for p in problems if p.severity == "warning"]
     if warnings:
-        console.print(f"warning: {_summary(warnings, task, 'warning')}", style="yellow", markup=False, highlight=False,
-                      soft_wrap=True)
+        print_plain(console, f"warning: {_summary(warnings, task, 'warning')}", "yellow")
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(_summary(errors, task, "problem"))
 
 
 @contextlib.contextmanager
-def forget_failed_start(run_dir: Path, *, fresh: bool) -> Iterator[None]:
-    """On a ``DgenError`` inside, return a fresh run's directory to how it was before the start:
-    remove the ``config.json`` ``dgen run`` wrote for it, and the directory if that empties it.
+def forget_failed_start(run_dir: Path, *, fresh: bool, written: Sequence[str] = ()) -> Iterator[None]:
+    """On any exception inside (a failed start), remove the files ``written`` there from a fresh run's
+    directory; :func:`dgen.run.run_pipeline` then removes its ``config.json`` and the folder it created,
+    so that the same command can be run again once the problem is fixed.
 
     A resumed run (``fresh=False``) is left exactly as it was.
     """
     try:
         yield
-    except DgenError:
+    except BaseException:
         if fresh:
-            (Path(run_dir) / CONFIG_FILE).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # not empty: other files were there before
-                Path(run_dir).rmdir()
+            for name in written:
+                (Path(run_dir) / name).unlink(missing_ok=True)
         raise

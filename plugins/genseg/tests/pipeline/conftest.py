@@ -110,7 +110,7 @@ def tiny() -> Tiny:
 
 @pytest.fixture(scope="session")
 def reference_run(tiny: Tiny, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The directory of one uninterrupted tiny run (seed 0); treat it as read-only."""
+    """The directory of one uninterrupted tiny run (seed 0), its checkpoint kept; treat it as read-only."""
     out = tmp_path_factory.mktemp("reference") / "run"
-    tiny.run(out)
+    tiny.run(out, keep_checkpoint="true")
     return out

@@ -3,8 +3,8 @@ nothing already in the run directory is lost.
 
 Data problems: an interrupted ``--task folder`` run (checkpoint after 3 iterations) has its
 dataset damaged, then ``dgen run genseg --resume`` must refuse it and leave the run directory
-byte-identical. Option problems: a fresh start into a folder holding a user's file must fail
-and leave the folder as it was (the ``config.json`` written for the start is removed).
+byte-identical. Option problems: a fresh start into an empty folder the user made must fail and
+leave the folder as it was (the ``config.json`` written for the start is removed, the folder kept).
 """
 
 from __future__ import annotations
@@ -240,17 +240,16 @@ def test_16_bit_opaque_rgba_and_palette_files_that_are_fine_pass_the_check(tiny,
 
 @pytest.fixture
 def out(tmp_path, monkeypatch) -> Path:
-    """A folder that already holds a user's file, given as --out."""
+    """An existing empty folder (the user made it for the run), given as --out."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "notes.txt").write_text("mine")
     return tmp_path / "out"
 
 
 def _start_fails(tiny, out: Path, *args: str, **overrides: str) -> str:
     result = tiny.cli("run", "genseg", "--out", str(out), "--device", "cpu", "--no-progress", *tiny.set_args(**overrides), *args)
     line = tiny.error_line(result)
-    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "mine"
+    assert out.is_dir() and list(out.iterdir()) == []  # the user's folder stays, empty
     return line
 
 

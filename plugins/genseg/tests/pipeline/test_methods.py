@@ -64,7 +64,7 @@ def wgan_run(tiny, tmp_path_factory):
     run = tmp_path_factory.mktemp("wgan") / "run"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(WganTrainer, "step", recording)
-        metrics = tiny.run(run, method="wgan")
+        metrics = tiny.run(run, method="wgan", keep_checkpoint="true")  # the checkpoint is inspected below
     return run, metrics, weights
 
 

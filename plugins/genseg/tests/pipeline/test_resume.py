@@ -61,10 +61,14 @@ def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tiny, refer
     assert not (run / "metrics.json").exists()
     killed_at = load_state(run / "checkpoint.safetensors")["iteration"]
     assert 2 <= killed_at < tiny.total
+    half_written = run / ".checkpoint.safetensors.k9x_2ab7.tmp"  # what a kill during a checkpoint write leaves
+    half_written.write_bytes((run / "checkpoint.safetensors").read_bytes()[:1000])
 
     result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
 
     assert result.exit_code == 0, result.output
+    assert not list(run.glob(".*.tmp")), "the resumed run removes the temporary files of the killed one"
+    assert not (run / "checkpoint.safetensors").exists() and not (run / "segmenter_best.safetensors").exists()
     resumed = json.loads((run / "metrics.json").read_text())
     assert tiny.without_timing(resumed) == tiny.without_timing(json.loads((reference_run / "metrics.json").read_text()))
     assert (run / "log.csv").read_text() == (reference_run / "log.csv").read_text()
@@ -99,7 +103,7 @@ def test_a_run_stopped_by_sigint_resumes_with_its_best_segmenter_from_the_checkp
 def wgan_reference(tiny, tmp_path_factory) -> Path:
     """An uninterrupted tiny wgan run; treat it as read-only."""
     out = tmp_path_factory.mktemp("wgan_reference") / "run"
-    tiny.run(out, method="wgan")
+    tiny.run(out, method="wgan", keep_checkpoint="true")
     return out
 
 
@@ -113,7 +117,8 @@ def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_referenc
             tiny.run(run, method="wgan")
     assert load_state(run / "checkpoint.safetensors")["iteration"] == stop_after
 
-    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress",
+                      "--set", "keep_checkpoint=true")  # an option a resumed run may change
 
     assert result.exit_code == 0, result.output
     reference = json.loads((wgan_reference / "metrics.json").read_text())
@@ -182,8 +187,8 @@ def test_a_checkpoint_that_does_not_fit_the_trainer_is_refused_clearly(tiny, ref
     del state["trainer"]["generator"]
     save_state(run / "checkpoint.safetensors", state)
     line = tiny.error_line(tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress"))
-    assert "checkpoint.safetensors does not fit this run (KeyError: 'generator')" in line
-    assert "delete the checkpoint to restart the run" in line
+    assert "checkpoint.safetensors cannot continue this run: it has no tensor trainer/generator/" in line
+    assert "delete it to restart the run from its first iteration" in line
 
 
 def _unsafe_loads(path: Path) -> list[str]:
