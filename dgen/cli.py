@@ -26,6 +26,7 @@ from dgen.config import load_config_file, parse_assignments
 from dgen.errors import ConfigError, DgenError
 from dgen.plugins import get_plugins
 from dgen.run import run_pipeline
+from dgen.run_help import RunHelpCommand
 
 __all__ = ["app", "main"]
 
@@ -130,7 +131,7 @@ def parse_option_args(args: list[str]) -> dict[str, str]:
     return values
 
 
-@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command("run", cls=RunHelpCommand, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run_command(
     ctx: typer.Context,
     pipeline: Annotated[str, typer.Argument(help="The pipeline to run (see `dgen list pipelines`).")],
@@ -148,7 +149,8 @@ def run_command(
 ) -> None:
     """Run a pipeline; options come from its config dataclass and are type-checked.
 
-    Any option of the pipeline may also be given as ``--name value`` (``--n-labeled 40``).
+    Any option of the pipeline may also be given as ``--name value`` (``--n-labeled 40``);
+    ``dgen run PIPELINE --help`` lists them.
     """
     with guarded():
         values = _option_values(config, assignments or [], task=task, backbone=backbone, seed=seed)

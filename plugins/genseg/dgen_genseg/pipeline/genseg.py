@@ -25,7 +25,7 @@ from dgen.search import derive
 from dgen.task import Splits, Task
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.artifacts import save_predictions, save_samples
-from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
+from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
@@ -53,6 +53,7 @@ class GenSegPipeline(Pipeline):
     """GenSeg (paper Eq. 1-8) and its supervised baselines on any registered task and segmenter."""
 
     config_class = GenSegConfig
+    presets = PRESETS
 
     def run(self, config: GenSegConfig, context: RunContext) -> dict[str, Any]:
         device, run_dir = context.device, context.run_dir
