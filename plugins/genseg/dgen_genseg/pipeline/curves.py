@@ -85,6 +85,7 @@ def _panels(log: dict[str, np.ndarray]) -> list[tuple[str, list[str]]]:
 def loss_curves_figure(log: dict[str, np.ndarray]) -> Any | None:
     """A matplotlib ``Figure`` of :func:`read_log`'s columns against ``iteration``; None when nothing was logged."""
     from matplotlib.figure import Figure  # imported here: `dgen` starts faster for the commands that do not draw
+    from matplotlib.ticker import MaxNLocator
 
     panels = _panels(log)
     if "iteration" not in log or not panels:
@@ -117,6 +118,7 @@ def loss_curves_figure(log: dict[str, np.ndarray]) -> Any | None:
             ax.ticklabel_format(axis="y", useOffset=False)  # 0.001, not 1e-3 + an offset
         ax.set_title(title, fontsize=12)
         ax.set_xlabel("iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=9)
