@@ -27,6 +27,7 @@ from dgen.errors import ConfigError, DgenError
 from dgen.plugins import get_plugins
 from dgen.run import run_pipeline
 from dgen.terminal import print_error, print_plain
+from dgen.run_help import RunHelpCommand
 
 __all__ = ["app", "main"]
 
@@ -131,7 +132,7 @@ def parse_option_args(args: list[str]) -> dict[str, str]:
     return values
 
 
-@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command("run", cls=RunHelpCommand, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run_command(
     ctx: typer.Context,
     pipeline: Annotated[str, typer.Argument(help="The pipeline to run (see `dgen list pipelines`).")],
@@ -149,7 +150,8 @@ def run_command(
 ) -> None:
     """Run a pipeline; options come from its config dataclass and are type-checked.
 
-    Any option of the pipeline may also be given as ``--name value`` (``--n-labeled 40``).
+    Any option of the pipeline may also be given as ``--name value`` (``--n-labeled 40``);
+    ``dgen run PIPELINE --help`` lists them.
     """
     with guarded():
         values = _option_values(config, assignments or [], task=task, backbone=backbone, seed=seed)

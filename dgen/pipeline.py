@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,10 +36,16 @@ class Pipeline(ABC):
     ``config_class`` is a dataclass whose fields are the pipeline's options (set with
     ``--set key=value``, ``--config FILE`` or, for the fields ``task``, ``backbone`` and
     ``seed``, the options of the same name). :meth:`run` returns the metrics it also
-    writes to ``run_dir/metrics.json``.
+    writes to ``run_dir/metrics.json``. Each field's meaning is an entry of the
+    ``Attributes:`` section of ``config_class``'s docstring; ``dgen run NAME --help``
+    lists them (see :mod:`dgen.options`).
+
+    ``presets`` names sets of values for the options left at ``None`` (``{"cpu":
+    {"iterations": 1000}}``); the pipeline applies them itself, ``--help`` shows them.
     """
 
     config_class: ClassVar[type]
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     @abstractmethod
     def run(self, config: Any, context: RunContext) -> dict[str, Any]:

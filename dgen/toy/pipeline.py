@@ -21,7 +21,18 @@ __all__ = ["ToyConfig", "ToyPipeline"]
 
 @dataclass
 class ToyConfig:
-    """Options of ``dgen run toy``."""
+    """Options of ``dgen run toy``.
+
+    Attributes:
+        seed: seeds the data, the augmentation stream and the initial weights.
+        iterations: MLO iterations (one step of every level each).
+        solver: hypergradient of alpha: unroll (exact), darts (finite differences), first_order.
+        backend: unroll's backend: func (torch.func) or higher.
+        reuse_grads: unroll: reuse the look-ahead gradients for the ordinary updates.
+        unroll_steps: differentiable steps of the gen and seg levels per iteration (K).
+        n_train, n_val: real training and validation pairs (at least 2 each).
+        lr_arch: Adam learning rate of alpha, the generator's choice of op.
+    """
 
     seed: int = 0
     iterations: int = 300

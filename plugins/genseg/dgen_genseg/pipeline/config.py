@@ -29,7 +29,62 @@ Optim = Literal["adam", "adamw", "rmsprop", "sgd"]
 
 @dataclass
 class GenSegConfig:
-    """All options of ``dgen run genseg`` (``None`` = take the preset's value)."""
+    """All options of ``dgen run genseg`` (``None`` = take the preset's value).
+
+    Attributes:
+        task: the task, i.e. the data (`dgen list tasks`).
+        backbone: the segmenter (`dgen list segmenters`, or `smp:<Arch>:<encoder>`).
+        method: genseg (end-to-end MLO), separate (GAN first, then frozen), wgan (pairs from noise), none (real
+            pairs only) or a classic paired augmentation (rotate, flip, translate, combine).
+        solver: genseg's hypergradient of alpha: unroll (exact), darts (finite differences), first_order (refused).
+        preset: where options left at none come from: paper, cpu, or auto (paper on CUDA, else cpu).
+        seed: seeds the split, the weights, the batches and the augmentations.
+        data_root: datasets folder (else $DGEN_DATA_ROOT, else ./data).
+        data_dir: task folder: the folder of your labelled pairs and in-domain test set.
+        ood_dirs: task folder: out-of-domain test folders (comma-separated).
+        n_labeled: labelled pairs, split 80/20 into train/val.
+        image_size: side of the square images every model sees (pixels).
+        batch_size: pairs per batch of every level.
+        iterations: training iterations after the warm-up.
+        warmup_iterations: GAN-only iterations before training the segmenter (separate, wgan: the GAN's whole training).
+        val_every: iterations between validations (the best-on-validation segmenter is kept).
+        checkpoint_every: iterations between resume checkpoints.
+        backbone_options: JSON object passed to the segmenter (`{"encoder": "resnet50"}`), over the preset's
+            defaults for the backbone.
+        seg_optimizer: the segmenter's optimiser.
+        seg_lr: the segmenter's learning rate.
+        seg_weight_decay: the segmenter's weight decay.
+        seg_plateau_patience: validations without improvement before the segmenter's lr is reduced.
+        seg_loss: the segmenter's loss: bce_dice, bce_jaccard (the official ISIC loss) or bce.
+        gamma: weight of the real pairs in the segmenter's loss (Eq. 2).
+        ngf: generator width (channels of its outermost level; wgan: its pair generator's).
+        num_downs: generator depth (down/up levels; image_size must be a multiple of 2^num_downs).
+        max_mult: generator channel cap, as a multiple of ngf.
+        ndf: discriminator width (wgan: the critic's).
+        gen_lr: learning rate of the generator and discriminator (wgan: pair generator and critic).
+        gen_weight_decay: weight decay of the generator and discriminator.
+        lambda_l1: the pix2pix L1 weight: weight of the L1 term of every generator loss.
+        search_space: the generator's searchable cells: paper (three concentric convs, one 8x8 conv for every
+            alpha) or functional (conv / separable / dilated candidates with their own nonlinearity).
+        diffaugment: DiffAugment policy for the discriminator's inputs: a comma-separated subset of
+            color,translation,cutout, or none.
+        gan_augment: the GAN also trains on real pairs jointly augmented by `augmenter`.
+        seg_batchnorm: joint (synthetic and real images in one segmenter batch, the paper) or separate (two
+            BatchNorm passes: running statistics from real images only).
+        n_critic: wgan: critic steps per generator step (one warm-up iteration).
+        augmenter: the mask augmenter making the generator's conditions (`dgen list augmenters`).
+        real_augmenter: genseg, separate, wgan: a classic paired augmenter applied to the real pairs the segmenter
+            trains on (none = the paper).
+        arch_lr: learning rate of alpha, the generator's architecture (0 freezes alpha: the control of the search).
+        arch_weight_decay: weight decay of alpha.
+        unroll_steps: differentiable steps per lower level (K).
+        reuse_grads: reuse the look-ahead gradients for the ordinary updates of G and S.
+        backend: unroll's backend: func (torch.func) or higher.
+        nan_policy: raise: stop at a NaN/Inf naming the level; skip: skip that iteration.
+        lookahead_lr: a fixed learning rate for the segmenter's look-ahead step (none = its current, scheduled lr).
+        keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
+        log_every: without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations.
+    """
 
     task: str = "shapes"
     backbone: str = "unet"

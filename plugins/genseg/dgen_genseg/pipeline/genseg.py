@@ -25,7 +25,8 @@ from dgen.search import derive
 from dgen.task import Splits, Task
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.artifacts import save_predictions, save_samples
-from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
+from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
+from dgen_genseg.pipeline.curves import LOSS_CURVES, save_loss_curves
 from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
@@ -54,6 +55,7 @@ class GenSegPipeline(Pipeline):
     """GenSeg (paper Eq. 1-8) and its supervised baselines on any registered task and segmenter."""
 
     config_class = GenSegConfig
+    presets = PRESETS
 
     def run(self, config: GenSegConfig, context: RunContext) -> dict[str, Any]:
         device, run_dir = context.device, context.run_dir
@@ -81,6 +83,7 @@ class GenSegPipeline(Pipeline):
             checkpoint_every=config.checkpoint_every, resume=context.resume,
             progress=context.progress, plateau_patience=config.seg_plateau_patience, log_every=config.log_every,
         )
+        save_loss_curves(run_dir / "log.csv", run_dir / LOSS_CURVES)
         segmenter.load_state_dict(load_weights(run_dir / BEST_SEGMENTER, device))
         save_weights(run_dir / "segmenter.safetensors", segmenter.state_dict())
         if result.skipped_steps:
@@ -124,7 +127,7 @@ class GenSegPipeline(Pipeline):
         generator.eval()
         with torch.no_grad():
             images = from_tanh_range(generator(to_tanh_range(aug)))
-        save_samples(run_dir / "samples.png", aug, images)
+        save_samples(run_dir / "samples.png", aug, images, real_images=pairs.images[:8], real_masks=masks)
 
     @staticmethod
     def _wgan_artifacts(run_dir: Path, trainer: WganTrainer, seed: int) -> None:
@@ -135,4 +138,4 @@ class GenSegPipeline(Pipeline):
         with torch.no_grad():
             noise = trainer.pair_generator.noise(8, torch.Generator().manual_seed(seed))  # (8, nz)
             images, masks = trainer.pair_generator.sample(noise)  # (8, C, H, W) in [0, 1], (8, 1, H, W) in {0, 1}
-        save_samples(run_dir / "samples.png", masks, images)
+        save_samples(run_dir / "samples.png", masks, images, mask_title="generated mask")

@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from PIL import Image
 
 from dgen.checkpoint import load_state, load_weights
 from dgen.errors import ConfigError, NumericalError
@@ -35,6 +36,9 @@ def test_separate_trains_the_gan_first_then_only_the_segmenter(tiny, tmp_path):
     assert alphas and all(torch.equal(a, torch.zeros_like(a)) for a in alphas), "no search without MLO"
     assert len(Genotype.load(run / "genotype.json")) == len(alphas)
     assert (run / "samples.png").is_file() and (run / "predictions.png").is_file()
+    # 4 columns of tiles of >= 192 px: samples (real pair, augmented mask, generated, overlay) and predictions
+    assert Image.open(run / "samples.png").size[0] >= 4 * 192 and Image.open(run / "predictions.png").size[0] >= 4 * 192
+    assert Image.open(run / "loss-curves.png").size[0] >= 1000
 
 
 @pytest.mark.parametrize("method", ["none", "flip"])
@@ -78,6 +82,8 @@ def test_wgan_trains_the_pair_gan_first_then_freezes_it(tiny, wgan_run):
     assert all(r["disc"] == r["gen"] == "" and r["seg"] not in ("", "nan") for r in rows[warmup:])
     assert all(r["val_dice"] == "" for r in rows[:warmup]) and rows[-1]["val_dice"] != ""
     assert (run / "samples.png").is_file() and not (run / "genotype.json").exists()
+    assert Image.open(run / "samples.png").size[0] >= 3 * 192  # generated mask, image, overlay
+    assert (run / "loss-curves.png").is_file()
     saved = load_weights(run / "pair_generator.safetensors")
     assert all(torch.equal(saved[k], weights[tiny.total][f"pair_generator/{k}"]) for k in saved)
     after_warmup, final = weights[warmup], weights[tiny.total]
