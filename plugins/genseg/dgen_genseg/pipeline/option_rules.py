@@ -33,7 +33,7 @@ OPTION_RULES: dict[str, Range] = {
     "gen_weight_decay": Range(low=0, example="0", meaning=_DECAY),
     "lambda_l1": Range(low=0, example="100", meaning="weight of the generator's L1 loss; pix2pix uses 100"),
     "n_critic": Range(low=1, example="5", meaning="critic steps per generator step"),
-    "arch_lr": Range(low=0, example="0.003", meaning="α's learning rate; 0 freezes α (the control of the search)"),
+    "arch_lr": Range(low=0, example="0.003", meaning="α's learning rate; 0 freezes α"),
     "arch_weight_decay": Range(low=0, example="0.00001", meaning=_DECAY),
     "unroll_steps": Range(low=1, example="1", meaning="look-ahead steps of the solver"),
     "lookahead_lr": Range(low=0, low_open=True, example="0.001", meaning="fixed lr of the segmenter's look-ahead step"),

@@ -198,7 +198,7 @@ FAULTS = [
           ("cannot write run/checkpoint.safetensors: No space left on device", "then continue with --resume run"),
           may_change=frozenset({"run/log.csv", "run/segmenter_best.safetensors", "run/events"})),
     Fault("negative-lr", fresh(seg_lr="-0.001"), ("seg_lr=-0.001 must be > 0 (a learning rate); give e.g. --set seg_lr=0.001.",)),
-    Fault("nan-lr", fresh(arch_lr="nan"), ("arch_lr=nan is not a finite number (a learning rate); give e.g. --set arch_lr=",)),
+    Fault("nan-lr", fresh(arch_lr="nan"), ("arch_lr=nan is not a finite number (α's learning rate", "give e.g. --set arch_lr=0.003.")),
     Fault("inf-lr", fresh(gen_lr="inf"), ("gen_lr=inf is not a finite number", "give e.g. --set gen_lr=0.0002."),
           never=("--set gen_lr=inf",)),
     Fault("negative-weight-decay", fresh(seg_weight_decay="-0.1"), ("seg_weight_decay=-0.1 must be >= 0 (a weight decay)",)),
@@ -379,3 +379,15 @@ def test_without_a_terminal_a_run_prints_plain_progress_lines_and_finishes_witho
             "genotype.json", "samples.png", "predictions.png"} <= kept
     assert not kept & {"checkpoint.safetensors", "segmenter_best.safetensors"}
     assert not [name for name in kept if name.endswith(".tmp")]
+
+
+def test_arch_lr_zero_is_the_alpha_frozen_control_while_other_learning_rates_must_be_positive():
+    from dgen.config import build_config
+    from dgen.errors import ConfigError
+    from dgen_genseg.pipeline.config import GenSegConfig
+
+    assert build_config(GenSegConfig, {"arch_lr": "0"}).arch_lr == 0.0
+    with pytest.raises(ConfigError, match=r"^seg_lr=0.0 must be > 0"):
+        build_config(GenSegConfig, {"seg_lr": "0"})
+    with pytest.raises(ConfigError, match=r"^arch_lr=-1.0 must be >= 0"):
+        build_config(GenSegConfig, {"arch_lr": "-1"})
