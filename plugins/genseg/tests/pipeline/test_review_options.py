@@ -13,9 +13,9 @@ from dgen_genseg.pipeline.options import PENDING_INTEGRATION
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"lambda_l1": -1.0}, "lambda_l1=-1.0 is invalid: expected a finite number >= 0; pass e.g. --set lambda_l1=100"),
-        ({"lambda_l1": float("nan")}, "lambda_l1=nan is invalid"),
-        ({"lookahead_lr": 0.0}, "lookahead_lr=0.0 is invalid: expected a finite number > 0"),
+        ({"lambda_l1": -1.0}, "lambda_l1=-1.0 must be >= 0 (weight of the generator's L1 loss; pix2pix uses 100); give e.g. --set lambda_l1=100"),
+        ({"lambda_l1": float("nan")}, "lambda_l1=nan is not a finite number"),
+        ({"lookahead_lr": 0.0}, "lookahead_lr=0.0 must be > 0"),
         ({"diffaugment": "colour"}, "Did you mean 'color'"),
     ],
 )
