@@ -110,8 +110,9 @@ def register_evaluate_command(app: typer.Typer) -> None:
     ) -> None:
         """Re-score finished runs at native resolution from their saved best segmenter (no retraining)."""
         console = Console(highlight=False, soft_wrap=True)
-        table = Table("run", "test set", "dice", "jaccard", "hd95 (px)", "n", "dice at image size",
+        table = Table("test set", "dice", "jaccard", "hd95 (px)", "n", "dice at image size",
                       title="test scores at native resolution")
+        table.add_column("run", overflow="fold")
         failed = 0
         for run_dir in run_dirs:
             try:
@@ -122,7 +123,7 @@ def register_evaluate_command(app: typer.Typer) -> None:
                 continue
             for name, scores in metrics["test"].items():
                 at_size = metrics["test_at_image_size"][name]["dice"]
-                table.add_row(escape(str(run_dir)), escape(name), *_score_cells(scores), f"{at_size:.4f}")
+                table.add_row(escape(name), *_score_cells(scores), f"{at_size:.4f}", escape(str(run_dir)))
         if table.rows:
             console.print(table)
         if failed:

@@ -35,18 +35,12 @@ from dgen_genseg.data.io import image_array, to_channels
 from dgen_genseg.metrics.native import logits_at_size
 from dgen_genseg.rundir import FinishedRun, read_finished_run
 
-__all__ = ["SEGMENTER_FILE", "ImageInput", "Predictor", "load_segmenter"]
+__all__ = ["SEGMENTER_FILE", "ImageInput", "Predictor", "load_segmenter", "run_predictor"]
 
 #: the final (best-on-validation) segmenter of a finished run.
 SEGMENTER_FILE = "segmenter.safetensors"
 #: what :meth:`Predictor.predict` takes: an image file, or pixels ``(C, H, W)`` / ``(H, W)`` in [0, 1].
 ImageInput = Union[str, Path, np.ndarray, Tensor]
-
-
-def _channels(run: FinishedRun) -> int:
-    """Image channels of the run: recorded in metrics.json since native scoring, else the task's."""
-    channels = run.metrics.get("channels")
-    return int(channels) if isinstance(channels, int) else run.task().channels
 
 
 def _build(run: FinishedRun, channels: int) -> nn.Module:
@@ -126,8 +120,15 @@ def load_segmenter(run_dir: str | Path, *, device: str | torch.device = "auto") 
         ConfigError: not a finished GenSeg run.
         DataError: its files cannot be read, or the weights do not fit its options.
     """
+    return run_predictor(read_finished_run(run_dir), device=device)
+
+
+def run_predictor(run: FinishedRun, *, device: str | torch.device = "auto", channels: int | None = None) -> Predictor:
+    """:func:`load_segmenter` for a run already read; ``channels`` (the task's) when known, else from
+    ``metrics.json`` (recorded since native scoring), else from the task built from the run's options."""
     torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-    run = read_finished_run(run_dir)
-    channels = _channels(run)
+    if channels is None:
+        recorded = run.metrics.get("channels")
+        channels = recorded if isinstance(recorded, int) and not isinstance(recorded, bool) else run.task().channels
     model = _build(run, channels).to(torch_device)
-    return Predictor(model, image_size=run.config.image_size, channels=channels, run_dir=Path(run_dir))
+    return Predictor(model, image_size=run.config.image_size, channels=channels, run_dir=run.run_dir)

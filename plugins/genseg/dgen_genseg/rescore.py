@@ -18,7 +18,7 @@ from dgen.device import resolve_device
 from dgen.run import METRICS_FILE
 from dgen_genseg.pipeline.sampler import stack_pairs
 from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer, rescored
-from dgen_genseg.predictor import load_segmenter
+from dgen_genseg.predictor import run_predictor
 from dgen_genseg.rundir import read_finished_run
 
 __all__ = ["evaluate_run"]
@@ -33,8 +33,8 @@ def evaluate_run(run_dir: str | Path, *, device: str = "auto") -> dict[str, Any]
     """
     run_dir = Path(run_dir)
     run = read_finished_run(run_dir)
-    predictor = load_segmenter(run_dir, device=resolve_device(device))
     task = run.task()
+    predictor = run_predictor(run, device=resolve_device(device), channels=task.channels)
     splits = run.splits(task)
     scorer = Scorer(predictor.model)
     for name, dataset in splits.test.items():

@@ -166,6 +166,18 @@ def test_load_segmenter_predicts_at_the_images_size(run_dir, data, tmp_path):
         segmenter.predict(np.zeros((4, 5, 6), dtype=np.float32))
 
 
+def test_a_run_from_before_native_scoring_is_loaded_through_its_task(run_dir, data, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    metrics = json.loads((old / "metrics.json").read_text())
+    del metrics["channels"]  # not recorded then: the task says how many channels the images have
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    segmenter = load_segmenter(old, device="cpu")
+    assert segmenter.channels == 3
+    path = data / "images" / "case_05.png"
+    np.testing.assert_array_equal(segmenter.predict(path), load_segmenter(run_dir, device="cpu").predict(path))
+
+
 @pytest.mark.parametrize(
     "case, message",
     [
