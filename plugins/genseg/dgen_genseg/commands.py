@@ -18,7 +18,9 @@ from dgen_genseg.generate import generate
 from dgen_genseg.predict import MASKS_DIR, SCORES_FILE, predict_images
 from dgen_genseg.rescore import evaluate_run
 
-__all__ = ["register_data_commands", "register_evaluate_command", "register_generate_command", "register_predict_command"]
+__all__ = [
+    "register_data_commands", "register_evaluate_command", "register_generate_command", "register_predict_command",
+]
 
 
 def register_data_commands(app: typer.Typer) -> None:

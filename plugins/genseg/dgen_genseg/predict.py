@@ -85,7 +85,9 @@ def collect_images(inputs: Sequence[str | Path]) -> list[Path]:
             images += found
         elif given.is_file():
             if not is_image_file(given):
-                raise DataError(f"{given} is not an image file (suffix {given.suffix!r}); pass PNG, JPEG, BMP, TIFF or GIF files.")
+                raise DataError(
+                    f"{given} is not an image file (suffix {given.suffix!r}); pass PNG, JPEG, BMP, TIFF or GIF files."
+                )
             images.append(given)
         else:
             raise DataError(f"{given} does not exist; check the path.")
@@ -143,7 +145,10 @@ def _truth(mask_path: Path, image: Path, size: tuple[int, int]) -> torch.Tensor:
     return torch.from_numpy(mask)[None, None]
 
 
-def _write(predictor: Predictor, images: Sequence[Path], out: Path, masks: dict[str, Path], probabilities: bool) -> CaseScores:
+def _write(
+    predictor: Predictor, images: Sequence[Path], out: Path, masks: dict[str, Path], probabilities: bool
+) -> CaseScores:
+    """Write every image's mask (and probabilities) into ``out``; score the images in ``masks``."""
     (out / MASKS_DIR).mkdir(parents=True)
     if probabilities:
         (out / PROBABILITIES_DIR).mkdir()

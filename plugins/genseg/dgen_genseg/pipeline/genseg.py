@@ -102,7 +102,8 @@ class GenSegPipeline(Pipeline):
         metrics = {
             "pipeline": "genseg", "task": config.task, "backbone": config.backbone, "method": config.method,
             "solver": config.solver if config.method == "genseg" else None, "seed": config.seed,
-            "n_train": len(splits.train), "n_val": len(splits.val), "image_size": config.image_size, "channels": task.channels,
+            "n_train": len(splits.train), "n_val": len(splits.val), "image_size": config.image_size,
+            "channels": task.channels,
             "iterations": trainer.total_iterations, "best_iteration": result.best_iteration,
             "val": {"dice": result.best_val["dice"], "jaccard": result.best_val["jaccard"]},
             **scorer.metrics(),
