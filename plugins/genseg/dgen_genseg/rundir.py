@@ -78,5 +78,10 @@ def read_finished_run(run_dir: str | Path) -> FinishedRun:
     metrics = read_json(run_dir / METRICS_FILE, "use an intact run directory.")
     if not isinstance(metrics, dict):
         raise DataError(f"{run_dir / METRICS_FILE} holds a {type(metrics).__name__}, not an object; use an intact run.")
-    trained_on = torch.device(str(metrics.get("device", "cpu")))
+    try:
+        trained_on = torch.device(str(metrics.get("device", "cpu")))
+    except RuntimeError:
+        raise DataError(
+            f"{run_dir / METRICS_FILE} names device {metrics.get('device')!r}, not a torch device; use an intact run."
+        ) from None
     return FinishedRun(run_dir, resolve_preset(config, trained_on)[0], metrics)

@@ -188,6 +188,8 @@ def test_a_run_from_before_native_scoring_is_loaded_through_its_task(run_dir, da
         ("full-out", "already exists and is not an empty folder; choose a new --out or empty it"),
         ("missing-image", "nowhere.png does not exist; check the path"),
         ("mask-size", "but its image"),
+        ("no-match", "has the stem of an image (masks like stray; images like case_00, case_01); name each mask"),
+        ("bad-device", "names device 'abacus', not a torch device"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_file_and_the_fix(run_dir, data, tmp_path, case, message):
@@ -215,6 +217,13 @@ def test_bad_input_is_one_line_naming_the_file_and_the_fix(run_dir, data, tmp_pa
         masks.mkdir()
         Image.fromarray(np.zeros((5, 5), np.uint8)).save(masks / "case_01.png")
         args = ["--masks", masks]
+    elif case == "no-match":
+        (tmp_path / "masks").mkdir()
+        shutil.copy(data / "masks" / "case_00.png", tmp_path / "masks" / "stray.png")
+        args = ["--masks", tmp_path / "masks"]
+    elif case == "bad-device":
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "device": "abacus"}))
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     text = _one_line(invoke("predict", run, *images, "--out", out, *args, "--device", "cpu"))
     assert message in text
