@@ -12,24 +12,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from dgen.augmenter import Augmenter
 from dgen.checkpoint import load_weights
-from dgen.config import build_config
 from dgen.device import resolve_device
 from dgen.errors import ConfigError, DataError
 from dgen.plugins import create
-from dgen.run import CONFIG_FILE, METRICS_FILE
+from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
-from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.genseg import SPLIT_FILE
-from dgen_genseg.pipeline.preflight import make_task
+from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.trainers import GAN_METHODS
+from dgen_genseg.rundir import FinishedRun, read_finished_run
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
 
@@ -66,46 +63,23 @@ class GenerateResult:
     sources: list[str]
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc}); {what}") from exc
-
-
-def _run_config(run_dir: Path) -> GenSegConfig:
-    """The run's options, with its preset resolved as in training (for the device the run trained on)."""
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise ConfigError(
-            f"{run_dir} is not a run directory (no {CONFIG_FILE}); pass a directory written by `dgen run genseg`."
-        )
-    saved = _read_json(run_dir / CONFIG_FILE, "pass the directory of an intact run.")
-    pipeline = saved.pop("pipeline", None) if isinstance(saved, dict) else None
-    if pipeline != "genseg":
-        raise ConfigError(
-            f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; only GenSeg runs have a generator."
-        )
-    config = build_config(GenSegConfig, saved, source="saved option")
-    if config.method == "wgan":
+def _run_config(run_dir: Path) -> FinishedRun:
+    """The finished run in ``run_dir``, checked to have a mask-conditioned generator."""
+    run = read_finished_run(run_dir)
+    method = run.config.method
+    if method == "wgan":
         raise ConfigError(
             f"{run_dir} was trained with method 'wgan', whose generator makes image-mask pairs from noise, not images "
             "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg or separate."
         )
-    if config.method not in GAN_METHODS:
+    if method not in GAN_METHODS:
         raise ConfigError(
-            f"{run_dir} was trained with method '{config.method}', which has no generator; generate from a run "
+            f"{run_dir} was trained with method '{method}', which has no generator; generate from a run "
             "of `dgen run genseg --set method=genseg`."
-        )
-    if not (run_dir / METRICS_FILE).is_file():
-        raise ConfigError(
-            f"{run_dir} has no {METRICS_FILE}: the run has not finished; "
-            f"finish it with `dgen run genseg --resume {run_dir}`."
         )
     if not (run_dir / GENERATOR_FILE).is_file():
         raise DataError(f"{run_dir} has no {GENERATOR_FILE} although the run finished; use an intact run directory.")
-    metrics = _read_json(run_dir / METRICS_FILE, "use an intact run directory.")
-    trained_on = torch.device(str(metrics.get("device", "cpu")))
-    return resolve_preset(config, trained_on)[0]
+    return run
 
 
 def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRun:
@@ -116,13 +90,9 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
         DataError: the run's data or weights cannot be read back.
     """
     run_dir = Path(run_dir)
-    config = _run_config(run_dir)
-    if not (run_dir / SPLIT_FILE).is_file():
-        raise DataError(
-            f"{run_dir} has no {SPLIT_FILE}, so its training items are unknown; use an intact run directory."
-        )
-    task = make_task(config)
-    splits = task.splits(saved=_read_json(run_dir / SPLIT_FILE, "use an intact run directory."))  # the run's items
+    run = _run_config(run_dir)
+    config, task = run.config, run.task()
+    splits = run.splits(task)  # the run's items
     generator = create(
         "generators", "pix2pix", in_channels=task.mask_channels, out_channels=task.channels,
         ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult, search_space=config.search_space,

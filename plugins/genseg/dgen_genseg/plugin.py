@@ -6,7 +6,9 @@ from typing import Any
 
 from dgen.hookspecs import Register, hookimpl
 from dgen_genseg import augment, gan, segmenters
-from dgen_genseg.commands import register_data_commands, register_generate_command
+from dgen_genseg.commands import (
+    register_data_commands, register_evaluate_command, register_generate_command, register_predict_command,
+)
 from dgen_genseg.pipeline.genseg import GenSegPipeline
 from dgen_genseg.tasks import TASKS
 
@@ -57,3 +59,5 @@ def register_pipelines(register: Register) -> None:
 def register_commands(app: Any) -> None:
     register_data_commands(app)
     register_generate_command(app)
+    register_predict_command(app)
+    register_evaluate_command(app)

@@ -20,7 +20,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
-from dgen_genseg.data.pair import Pair, pair_arrays
+from dgen_genseg.data.pair import Pair, pair_arrays, pair_mask
 
 __all__ = ["PairDataset", "load_dataset", "resize_image", "resize_mask"]
 
@@ -45,16 +45,30 @@ def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
 
 class PairDataset(TensorDataset):
     """Images ``(N, C, S, S)`` and masks ``(N, 1, S, S)`` in memory; item ``i`` is
-    ``(image (C, S, S), mask (1, S, S))`` and ``ids[i]`` its identifier."""
+    ``(image (C, S, S), mask (1, S, S))`` and ``ids[i]`` its identifier.
 
-    def __init__(self, images: Tensor, masks: Tensor, ids: Sequence[str]) -> None:
-        if not (images.shape[0] == masks.shape[0] == len(ids)):
-            raise ConfigError(
-                f"PairDataset got {images.shape[0]} images, {masks.shape[0]} masks and {len(ids)} ids; "
-                "give one of each per item."
-            )
+    ``pairs`` (optional, one per item) are the files the items were read from; with them
+    :meth:`native_mask` reads an item's mask back at its original size (for scoring at native
+    resolution) without keeping every original mask in memory.
+    """
+
+    def __init__(
+        self, images: Tensor, masks: Tensor, ids: Sequence[str], pairs: Sequence[Pair] | None = None
+    ) -> None:
+        if not (images.shape[0] == masks.shape[0] == len(ids)) or (pairs is not None and len(pairs) != len(ids)):
+            counts = f"{images.shape[0]} images, {masks.shape[0]} masks"
+            counts += f" and {len(ids)} ids" if pairs is None else f", {len(ids)} ids and {len(pairs)} pairs"
+            raise ConfigError(f"PairDataset got {counts}; give one of each per item.")
         super().__init__(images, masks)
         self.images, self.masks, self.ids = images, masks, list(ids)
+        self.pairs = None if pairs is None else list(pairs)
+
+    def native_mask(self, i: int) -> np.ndarray:
+        """Item ``i``'s mask at its original size, bool ``(H, W)`` (read from its files), or at the
+        dataset's size ``(S, S)`` when the items were not read from files (e.g. rendered ones)."""
+        if self.pairs is None:
+            return self.masks[i, 0].cpu().numpy() > 0.5
+        return pair_mask(self.pairs[i])
 
 
 def load_dataset(pairs: Sequence[Pair], *, channels: int, size: int) -> PairDataset:
@@ -70,4 +84,4 @@ def load_dataset(pairs: Sequence[Pair], *, channels: int, size: int) -> PairData
         image, mask = pair_arrays(pair, channels)
         images[i] = resize_image(image, size)
         masks[i, 0] = resize_mask(mask, size)
-    return PairDataset(torch.from_numpy(images), torch.from_numpy(masks), [p.stem for p in pairs])
+    return PairDataset(torch.from_numpy(images), torch.from_numpy(masks), [p.stem for p in pairs], pairs)

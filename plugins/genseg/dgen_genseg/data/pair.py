@@ -12,7 +12,7 @@ from torch import Tensor
 
 from dgen_genseg.data.io import image_array, mask_array
 
-__all__ = ["Pair", "fit_image_to_mask", "load_pair", "pair_arrays"]
+__all__ = ["Pair", "fit_image_to_mask", "load_pair", "pair_arrays", "pair_mask"]
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,11 @@ def wxh(shape: tuple[int, ...]) -> str:
     return f"{shape[-1]}x{shape[-2]} (WxH)"
 
 
-def pair_arrays(pair: Pair, channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read a pair at its native size (numpy).
-
-    Returns:
-        ``(image, mask)``: float32 ``(channels, H, W)`` in [0, 1] and bool ``(H, W)``
-        (the OR of all mask files).
+def pair_mask(pair: Pair) -> np.ndarray:
+    """The mask of a pair at its native size: bool ``(H, W)``, the OR of all its mask files.
 
     Raises:
-        DataError: a file cannot be read, or image and mask sizes differ.
+        DataError: a file cannot be read, or the mask files differ in size.
     """
     mask = mask_array(pair.mask_paths[0])
     for path in pair.mask_paths[1:]:
@@ -73,6 +69,20 @@ def pair_arrays(pair: Pair, channels: int) -> tuple[np.ndarray, np.ndarray]:
                 f"masks of pair '{pair.stem}' must have one size."
             )
         mask |= other
+    return mask
+
+
+def pair_arrays(pair: Pair, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read a pair at its native size (numpy).
+
+    Returns:
+        ``(image, mask)``: float32 ``(channels, H, W)`` in [0, 1] and bool ``(H, W)``
+        (the OR of all mask files).
+
+    Raises:
+        DataError: a file cannot be read, or image and mask sizes differ.
+    """
+    mask = pair_mask(pair)
     image = image_array(pair.image_path, channels)
     fitted = fit_image_to_mask(image, mask.shape) if pair.image_to_mask_size else image
     if fitted is None or fitted.shape[-2:] != mask.shape:

@@ -7,11 +7,12 @@ from torch import Tensor, nn
 
 from dgen_genseg.metrics import MetricAccumulator, binarize
 
-__all__ = ["evaluate", "predict"]
+__all__ = ["batch_logits", "evaluate", "predict"]
 
 
 @torch.no_grad()
-def _logits(segmenter: nn.Module, images: Tensor, batch_size: int) -> list[Tensor]:
+def batch_logits(segmenter: nn.Module, images: Tensor, batch_size: int) -> list[Tensor]:
+    """The segmenter's logits (eval mode, no gradient) for ``images (N, C, H, W)``, one ``(b, 1, H, W)`` per batch."""
     was_training = segmenter.training
     segmenter.eval()
     try:
@@ -23,11 +24,11 @@ def _logits(segmenter: nn.Module, images: Tensor, batch_size: int) -> list[Tenso
 def evaluate(segmenter: nn.Module, images: Tensor, masks: Tensor, *, hd95: bool, batch_size: int = 16) -> dict[str, float]:
     """Per-image Dice, Jaccard (and HD95) averaged over ``images (N, C, H, W)`` against ``masks (N, 1, H, W)``."""
     accumulator = MetricAccumulator(hd95=hd95)
-    for start, logits in zip(range(0, images.shape[0], batch_size), _logits(segmenter, images, batch_size)):
+    for start, logits in zip(range(0, images.shape[0], batch_size), batch_logits(segmenter, images, batch_size)):
         accumulator.update(logits, masks[start : start + batch_size])
     return accumulator.compute()
 
 
 def predict(segmenter: nn.Module, images: Tensor, batch_size: int = 16) -> Tensor:
     """Binary predictions ``(N, 1, H, W)`` in {0, 1} for ``images (N, C, H, W)`` (eval mode)."""
-    return torch.cat([binarize(logits) for logits in _logits(segmenter, images, batch_size)])
+    return torch.cat([binarize(logits) for logits in batch_logits(segmenter, images, batch_size)])

@@ -30,6 +30,7 @@ from dgen_genseg.pipeline.curves import LOSS_CURVES, save_loss_curves
 from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
+from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
 from dgen_genseg.pipeline.tidy import remove_resume_files
 from dgen_genseg.pipeline.trainers import GanTrainer, WganTrainer, make_trainer
@@ -95,10 +96,10 @@ class GenSegPipeline(Pipeline):
         if isinstance(trainer, WganTrainer):
             self._wgan_artifacts(run_dir, trainer, config.seed)
         evaluation_started = time.perf_counter()
-        test, panels = {}, {}
+        scorer, panels = Scorer(segmenter), {}
         for name, dataset in splits.test.items():
             images, masks = stack_pairs(dataset, device)
-            test[name] = evaluate(segmenter, images, masks, hd95=True)
+            scorer.add(name, dataset, images, masks)
             panels[name] = (images[:4], masks[:4], predict(segmenter, images[:4]))
         if panels:
             save_predictions(run_dir / "predictions.png", panels)
@@ -106,11 +107,13 @@ class GenSegPipeline(Pipeline):
             "pipeline": "genseg", "task": config.task, "backbone": config.backbone, "method": config.method,
             "solver": config.solver if config.method == "genseg" else None, "seed": config.seed,
             "n_train": len(splits.train), "n_val": len(splits.val), "image_size": config.image_size,
+            "channels": task.channels,
             "iterations": trainer.total_iterations, "best_iteration": result.best_iteration,
             "val": {"dice": result.best_val["dice"], "jaccard": result.best_val["jaccard"]},
-            "test": test,
+            **scorer.metrics(),
             "wall_seconds": round(result.wall_seconds + time.perf_counter() - evaluation_started, 2), "device": str(device),
         }
+        scorer.cases.write_csv(run_dir / CASES_FILE)
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
         if not config.keep_checkpoint:
             remove_resume_files(run_dir)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -88,3 +90,21 @@ def test_load_dataset_stacks_in_order(tmp_path):
 def test_pair_dataset_checks_lengths():
     with pytest.raises(ConfigError, match="2 images, 1 masks and 2 ids"):
         PairDataset(torch.zeros(2, 3, 4, 4), torch.zeros(1, 1, 4, 4), ["a", "b"])
+    with pytest.raises(ConfigError, match="2 images, 2 masks, 2 ids and 1 pairs"):
+        PairDataset(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4), ["a", "b"], [Pair("a", Path("a"), (Path("m"),))])
+
+
+def test_native_mask_is_read_back_at_the_original_size(tmp_path):
+    masks = [np.zeros((7, 5), dtype=np.uint8), np.zeros((3, 9), dtype=np.uint8)]
+    masks[0][2:5, 1:3] = 255
+    masks[1][:, 4] = 255
+    pairs = [
+        Pair(f"s{i}", _png(tmp_path / f"i{i}.png", np.full((*m.shape, 3), 80, np.uint8)), (_png(tmp_path / f"m{i}.png", m),))
+        for i, m in enumerate(masks)
+    ]
+    data = load_dataset(pairs, channels=3, size=4)
+    assert data.pairs == pairs
+    for i, mask in enumerate(masks):
+        np.testing.assert_array_equal(data.native_mask(i), mask > 0)  # (H, W) of the file, not 4 x 4
+    rendered = PairDataset(data.images, data.masks, data.ids)  # no files: the mask at the dataset's size
+    np.testing.assert_array_equal(rendered.native_mask(1), data.masks[1, 0].numpy() > 0.5)
