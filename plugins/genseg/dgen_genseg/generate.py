@@ -29,7 +29,7 @@ from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.genseg import SPLIT_FILE
 from dgen_genseg.pipeline.preflight import make_task
-from dgen_genseg.pipeline.trainers import GAN_METHODS
+from dgen_genseg.pipeline.methods import method_entry
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
 
@@ -86,12 +86,13 @@ def _run_config(run_dir: Path) -> GenSegConfig:
             f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; only GenSeg runs have a generator."
         )
     config = build_config(GenSegConfig, saved, source="saved option")
-    if config.method == "wgan":
+    makes = method_entry(config.method).meta.get("generator")
+    if makes == "pairs":
         raise ConfigError(
-            f"{run_dir} was trained with method 'wgan', whose generator makes image-mask pairs from noise, not images "
+            f"{run_dir} was trained with method '{config.method}', whose generator makes image-mask pairs from noise, not images "
             "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg or separate."
         )
-    if config.method not in GAN_METHODS:
+    if makes != "pix2pix":
         raise ConfigError(
             f"{run_dir} was trained with method '{config.method}', which has no generator; generate from a run "
             "of `dgen run genseg --set method=genseg`."

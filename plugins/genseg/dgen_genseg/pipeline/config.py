@@ -19,7 +19,6 @@ from dgen.errors import ConfigError
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
-Method = Literal["genseg", "separate", "wgan", "none", "rotate", "flip", "translate", "combine"]
 Solver = Literal["unroll", "darts", "first_order"]
 Optim = Literal["adam", "adamw", "rmsprop", "sgd"]
 
@@ -30,7 +29,7 @@ class GenSegConfig:
 
     task: str = "shapes"
     backbone: str = "unet"
-    method: Method = "genseg"
+    method: str = "genseg"  # a registered method of this pipeline: `dgen list methods`
     solver: Solver = "unroll"
     preset: Literal["auto", "paper", "cpu"] = "auto"
     seed: int = 0
@@ -79,11 +78,6 @@ class GenSegConfig:
             raise ConfigError(f"n_labeled={self.n_labeled} is too small: a run needs at least 2 pairs (1 train + 1 val).")
         if self.gamma < 0:
             raise ConfigError(f"gamma={self.gamma} must be >= 0 (weight of the real-data loss; the paper uses 1).")
-        if self.real_augmenter != "none" and self.method not in ("genseg", "separate", "wgan"):
-            raise ConfigError(
-                f"real_augmenter={self.real_augmenter!r} applies to the methods with generated data (genseg, separate, "
-                f"wgan); method {self.method!r} trains on real pairs only: choose the augmentation with --set method=..."
-            )
         for name in ("image_size", "batch_size", "iterations", "val_every", "checkpoint_every", "unroll_steps", "n_critic"):
             value = getattr(self, name)
             if value is not None and value < 1:

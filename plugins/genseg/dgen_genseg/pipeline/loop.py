@@ -34,7 +34,7 @@ from dgen.errors import DgenError, NumericalError, ResumeError
 from dgen.rng import rng_state, set_rng_state
 from dgen_genseg.pipeline.logbook import CsvLog
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
-from dgen_genseg.pipeline.trainers import state_level
+from dgen_genseg.pipeline.parts.state import state_level
 
 __all__ = ["TrainResult", "train", "CHECKPOINT", "BEST_SEGMENTER", "Interrupted"]
 
