@@ -10,6 +10,7 @@ import torch
 
 import dgen.plugins
 from dgen.checkpoint import load_state, load_weights
+from dgen.errors import DgenError
 from dgen_genseg.generate import generate
 
 
@@ -119,3 +120,20 @@ def test_real_augmenter_strong_is_accepted_by_generative_methods(tiny, tmp_path,
     _skip_without_strong()
     metrics = tiny.run(tmp_path / "run", method=method, real_augmenter="strong")
     assert metrics["method"] == method and metrics["best_iteration"] > 0
+
+
+def test_a_stopped_joint_run_resumes_to_the_uninterrupted_one(tiny, joint_run, tmp_path, monkeypatch):
+    from dgen_genseg.pipeline.methods import Joint
+
+    from test_resume import sigint_after
+
+    reference, _, _ = joint_run
+    run, stop_after = tmp_path / "run", int(tiny.values["warmup_iterations"]) + 1
+    with sigint_after(monkeypatch, Joint, stop_after):
+        with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}"):
+            tiny.run(run, method="joint")
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
+    assert (run / "segmenter.safetensors").read_bytes() == (reference / "segmenter.safetensors").read_bytes()
+    assert (run / "generator.safetensors").read_bytes() == (reference / "generator.safetensors").read_bytes()
