@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, final
 
@@ -54,13 +55,15 @@ class GenSeg:
         val_images, val_masks = self.data.validation()
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         stats = self.mlo.step(GenSegBatch(images, masks, conditions, val_images, val_masks, seg_images, seg_masks))
-        return {**stats, "disc": float("nan") if d_loss is None else d_loss, "skipped": 1.0 if d_loss is None else stats["skipped"]}
+        if d_loss is None:
+            return {**stats, "disc": math.nan, "skipped": 1.0}
+        return {**stats, "disc": d_loss}
 
     def saved(self) -> dict[str, Any]:
         return {**self.gan.saved(), **self.mlo.saved()}
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.gan.generator, "discriminator": self.gan.discriminator}
+        return self.gan.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(run_dir, self.data.train.masks, self.data.conditions, seed)  # type: ignore[arg-type]
+        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed))

@@ -52,7 +52,7 @@ class Separate:
         return self.gan.saved()
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.gan.generator, "discriminator": self.gan.discriminator}
+        return self.gan.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(run_dir, self.data.train.masks, self.data.conditions, seed)  # type: ignore[arg-type]
+        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed))

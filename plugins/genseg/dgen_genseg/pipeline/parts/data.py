@@ -69,6 +69,14 @@ class PairStream:
         augmented, _ = self.conditions(masks, generator=self.aug_generator)
         return augmented
 
+    def sample_conditions(self, n: int, seed: int) -> Tensor:
+        """The mask augmenter's copies of the first ``n`` training masks ``(n, 1, H, W)``, drawn from a fresh
+        generator seeded ``seed`` (for sample grids; the run's own stream is not touched)."""
+        if self.conditions is None:
+            raise RuntimeError("this PairStream was built without a mask augmenter; pass conditions=... to use it")
+        augmented, _ = self.conditions(self.train.masks[:n], generator=torch.Generator().manual_seed(seed))
+        return augmented
+
     def augmented_real(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
         """The real pairs ``(B, C, H, W)``, ``(B, 1, H, W)`` as the segmenter sees them (``real_augmenter`` applied)."""
         if self.real_augmenter is None:

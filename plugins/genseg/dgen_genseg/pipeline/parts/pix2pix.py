@@ -9,7 +9,6 @@ from typing import Any, Literal, final
 import torch
 from torch import Tensor, nn
 
-from dgen.augmenter import Augmenter
 from dgen.checkpoint import save_weights
 from dgen.search import derive
 from dgen_genseg.gan.losses import discriminator_loss, from_tanh_range, generator_loss, to_tanh_range
@@ -77,11 +76,14 @@ class Pix2PixStep:
         return {"generator": self.generator, "discriminator": self.discriminator, "gen_opt": self.gen_opt,
                 "disc_opt": self.disc_opt}
 
-    def write_artifacts(self, run_dir: Path, masks: Tensor, augmenter: Augmenter, seed: int) -> None:
-        """``genotype.json``, ``generator.safetensors``, ``discriminator.safetensors`` and ``samples.png``: the
-        first 8 of ``masks`` ``(N, 1, H, W)`` augmented (generator seeded ``seed``) beside their images (eval mode)."""
+    def networks(self) -> dict[str, nn.Module]:
+        """``{"generator": ..., "discriminator": ...}``."""
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def write_artifacts(self, run_dir: Path, conditions: Tensor) -> None:
+        """``genotype.json``, ``generator.safetensors``, ``discriminator.safetensors`` and ``samples.png``: the masks
+        ``conditions`` ``(N, 1, H, W)`` beside the images generated from them (eval mode)."""
         derive(self.generator).save(run_dir / "genotype.json")
         save_weights(run_dir / "generator.safetensors", self.generator.state_dict())
         save_weights(run_dir / "discriminator.safetensors", self.discriminator.state_dict())
-        augmented, _ = augmenter(masks[:8], generator=torch.Generator().manual_seed(seed))
-        save_samples(run_dir / "samples.png", augmented, self.synthesize(augmented, mode="eval"))
+        save_samples(run_dir / "samples.png", conditions, self.synthesize(conditions, mode="eval"))
