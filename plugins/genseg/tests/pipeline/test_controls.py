@@ -4,6 +4,7 @@ GenSeg's data stream; and ``strong``, the classic baseline with the augmenter re
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import torch
@@ -137,3 +138,15 @@ def test_a_stopped_joint_run_resumes_to_the_uninterrupted_one(tiny, joint_run, t
     assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
     assert (run / "segmenter.safetensors").read_bytes() == (reference / "segmenter.safetensors").read_bytes()
     assert (run / "generator.safetensors").read_bytes() == (reference / "generator.safetensors").read_bytes()
+
+
+def test_joint_is_genseg_with_alpha_frozen_bit_for_bit(tiny, joint_run, frozen_run):
+    """With the default solver options (unroll, reuse_grads, one look-ahead step) the MLO's G′ and S′ steps are
+    joint's ordinary steps, so the only thing GenSeg's MLO changes is α."""
+    run, metrics, _ = joint_run
+    shared = ("disc", "gen", "seg", "skipped", "val_dice", "val_jaccard", "seg_lr")
+    assert [[r[c] for c in shared] for r in _rows(run)] == [[r[c] for c in shared] for r in _rows(frozen_run)]
+    for weights in ("segmenter.safetensors", "generator.safetensors", "discriminator.safetensors"):
+        assert (run / weights).read_bytes() == (frozen_run / weights).read_bytes(), weights
+    frozen = json.loads((frozen_run / "metrics.json").read_text())
+    assert metrics["test"] == frozen["test"] and metrics["val"] == frozen["val"]
