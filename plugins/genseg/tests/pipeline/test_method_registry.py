@@ -158,3 +158,27 @@ def test_a_third_party_method_is_listed_and_run_by_dgen_run_genseg(tiny, tmp_pat
     with (run / "log.csv").open(newline="") as handle:
         assert next(csv.reader(handle))[:3] == ["iteration", "seg", "skipped"]
     assert (run / "twice.txt").is_file() and (run / "segmenter.safetensors").is_file()
+
+
+class _Writer:
+    """Records what TensorBoard would be sent."""
+
+    def __init__(self) -> None:
+        self.scalars, self.images = [], []
+
+    def add_scalar(self, tag, value, step):
+        self.scalars.append(tag)
+
+    def add_image(self, tag, image, step):
+        self.images.append(tag)
+
+
+@pytest.mark.parametrize("name, images", [("genseg", ["predictions", "samples"]), ("wgan", ["predictions"]),
+                                          ("none", ["predictions"])])
+def test_tensorboard_reads_what_it_needs_from_a_method_trainer(tiny, name, images, one_thread):
+    from dgen_genseg.pipeline.tensorboard import TensorBoardLog
+
+    writer = _Writer()
+    TensorBoardLog(writer).log(0, {"seg": 1.0, "val_dice": 0.5}, _trainer(tiny, name))
+    assert writer.images == images
+    assert any(tag.startswith("arch_entropy/") for tag in writer.scalars) == (name == "genseg")

@@ -9,6 +9,13 @@
 - :class:`WganStep`: the unconditional WGAN-GP pair generator's steps, and its samples.
 - :func:`save_parts` / :func:`load_parts`: a method's checkpoint state from its named parts.
 - :mod:`.networks`: the networks of a run, built from its options.
+
+Where each fix of the review plugs in, once, for every method that uses the part: BatchNorm passes of
+real and synthetic images (``SegmenterStep.on_synthetic_and_real`` and GenSeg's ``SegLevel`` both call
+``levels.synthetic_plus_real_loss``); augmentation of the discriminator's inputs and of the GAN's real pairs
+(``Pix2PixStep.discriminator_step`` / ``step``, and ``levels.GenLevel`` for the MLO); a fixed look-ahead step
+(the levels built by ``MloStep``); the generator's sampling mode (``Pix2PixStep.synthesize``, used by every
+method's synthetic data and by ``samples.png``); the L1 weight (``Pix2PixStep`` and ``GenLevel``).
 """
 
 from dgen_genseg.pipeline.parts.data import PairStream
