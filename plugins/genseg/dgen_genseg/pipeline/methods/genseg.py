@@ -42,7 +42,9 @@ class GenSeg:
         self.mlo = MloStep(config, self.gan, self.seg, self.updates)
 
     @classmethod
-    def build(cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device) -> GenSeg:
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> GenSeg:
         return cls(Pix2PixInputs.build(config, task, train, val, device))
 
     def step(self, iteration: int) -> dict[str, float]:

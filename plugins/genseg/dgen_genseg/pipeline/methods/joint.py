@@ -38,11 +38,15 @@ class Joint:
         self.schedule = Schedule(config.iterations, config.warmup_iterations)
         self.updates = Updates(config)
         self.seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, self.updates)
-        self.data = PairStream(config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config))
+        self.data = PairStream(
+            config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
+        )
         self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
 
     @classmethod
-    def build(cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device) -> Joint:
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Joint:
         return cls(Pix2PixInputs.build(config, task, train, val, device))
 
     def step(self, iteration: int) -> dict[str, float]:

@@ -60,7 +60,8 @@ class Supervised:
                 f"({', '.join(CLASSIC)})."
             )
         segmenter = make_segmenter(config, task, device)
-        return cls(config, segmenter, SEG_LOSSES[config.seg_loss], train, None if augmenter is None else create("augmenters", augmenter))
+        paired = None if augmenter is None else create("augmenters", augmenter)
+        return cls(config, segmenter, SEG_LOSSES[config.seg_loss], train, paired)
 
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.data.augmented_real(*self.data.real())

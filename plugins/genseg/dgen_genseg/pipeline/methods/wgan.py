@@ -36,7 +36,9 @@ class Wgan:
         self.wgan = wgan
 
     @classmethod
-    def build(cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device) -> Wgan:
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Wgan:
         segmenter = make_segmenter(config, task, device)
         pair_generator, critic = make_wgan(config, task, device)
         updates = Updates(config)

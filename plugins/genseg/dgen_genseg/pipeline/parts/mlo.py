@@ -31,7 +31,9 @@ class MloStep:
     def __init__(self, config: GenSegConfig, gan: Pix2PixStep, seg: SegmenterStep, updates: Updates) -> None:
         c, generator, segmenter = config, gan.generator, seg.segmenter
         self.updates = updates
-        self.arch_opt = make_optimizer("adam", generator.arch_parameters(), lr=c.arch_lr, weight_decay=c.arch_weight_decay, gan=True)
+        self.arch_opt = make_optimizer(
+            "adam", generator.arch_parameters(), lr=c.arch_lr, weight_decay=c.arch_weight_decay, gan=True
+        )
         self.problem = Problem(
             [
                 ArchLevel(

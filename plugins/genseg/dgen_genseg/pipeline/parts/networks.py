@@ -76,7 +76,9 @@ class Pix2PixInputs:
     discriminator: nn.Module
 
     @classmethod
-    def build(cls, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device) -> Pix2PixInputs:
+    def build(
+        cls, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Pix2PixInputs:
         """The segmenter, the GAN and the mask augmenter of ``config`` for ``task`` on ``device``."""
         segmenter = make_segmenter(config, task, device)
         generator, discriminator = make_pix2pix(config, task, device)

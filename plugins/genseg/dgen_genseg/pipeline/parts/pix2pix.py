@@ -30,10 +30,11 @@ class Pix2PixStep:
     """
 
     def __init__(self, config: GenSegConfig, generator: nn.Module, discriminator: nn.Module, updates: Updates) -> None:
-        self.generator, self.discriminator, self.updates, self.lambda_l1 = generator, discriminator, updates, config.lambda_l1
-        c = config
-        self.gen_opt = make_optimizer("adam", generator.weight_parameters(), lr=c.gen_lr, weight_decay=c.gen_weight_decay, gan=True)
-        self.disc_opt = make_optimizer("adam", discriminator.parameters(), lr=c.gen_lr, weight_decay=c.gen_weight_decay, gan=True)
+        self.generator, self.discriminator, self.updates = generator, discriminator, updates
+        self.lambda_l1 = config.lambda_l1
+        options = dict(lr=config.gen_lr, weight_decay=config.gen_weight_decay, gan=True)
+        self.gen_opt = make_optimizer("adam", generator.weight_parameters(), **options)
+        self.disc_opt = make_optimizer("adam", discriminator.parameters(), **options)
 
     def train_mode(self) -> None:
         """Put the generator and the discriminator in training mode."""

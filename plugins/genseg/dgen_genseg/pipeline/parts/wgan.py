@@ -71,7 +71,8 @@ class WganStep:
         """``n`` generated pairs (eval mode): images ``(n, C, H, W)`` in [0, 1], masks ``(n, 1, H, W)`` in {0, 1};
         the noise from ``noise_generator`` (default: the run's)."""
         self.pair_generator.eval()
-        noise = self.pair_generator.noise(n, self.noise_generator if noise_generator is None else noise_generator)  # (n, nz)
+        source = self.noise_generator if noise_generator is None else noise_generator
+        noise = self.pair_generator.noise(n, source)  # (n, nz)
         return self.pair_generator.sample(noise)
 
     def saved(self) -> dict[str, Any]:
