@@ -3,11 +3,12 @@
 Every method trains its own copy of the pipeline's models, built as ``dgen run genseg --preset cpu``
 builds them (shapes task, smp U-Net resnet18 with encoder_depth 4, searchable pix2pix generator ngf 8 /
 6 levels / channels capped at 4 x ngf / dropout 0.5, PatchGAN ndf 8, batch 4, the preset's optimisers),
-at each ``--sizes`` image size. A GenSeg iteration is ``GenSegTrainer.step`` after the warm-up:
+at each ``--sizes`` image size. A GenSeg iteration is the ``genseg`` method's ``step`` after the warm-up:
 sampling, mask augmentation, the discriminator step and one MLO step (α's hypergradient through the
 look-ahead of G and S, then the ordinary updates of G and S). The plain joint iteration does the same
 sampling and augmentation, then a discriminator step, a generator step on the pix2pix loss and a
-segmenter step on synthetic (detached) + real pairs, with ordinary backprop and no MLO.
+segmenter step on synthetic (detached) + real pairs, with ordinary backprop and no MLO: the ``joint``
+method's ``step``.
 
 * Time: the methods take turns within each repetition (interleaved), so drifts of a shared machine hit
   all of them alike; the median over repetitions is reported, with its ratio to the plain joint
@@ -50,12 +51,13 @@ import torch
 import torch.nn.functional as F
 
 from dgen.plugins import create
-from dgen_genseg.gan import PatchDiscriminator, discriminator_loss, from_tanh_range, generator_loss, to_tanh_range
+from dgen_genseg.gan import PatchDiscriminator
 from dgen_genseg.metrics import bce_dice_loss
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.trainers import GenSegTrainer
+from dgen_genseg.pipeline.methods import GenSeg, Joint
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 
 PLAIN = "plain joint G+D+S (no MLO)"
 EXACT = "unroll func"
@@ -81,8 +83,9 @@ METHODS: dict[str, Method] = {
 
 def build_trainer(
     label: str, size: int, device: torch.device, *, dtype: torch.dtype = torch.float32, dropout: float | None = None
-) -> GenSegTrainer:
-    """The cpu preset's GenSeg trainer at ``size``² with ``label``'s solver, models built as the pipeline does."""
+) -> GenSeg | Joint:
+    """The cpu preset's GenSeg method at ``size``² with ``label``'s solver (the joint method for the plain
+    iteration), models built as the pipeline does."""
     config, _ = resolve_preset(GenSegConfig(task="shapes", preset="cpu", image_size=size), device)
     task = create("tasks", "shapes", n_labeled=config.n_labeled, image_size=size, seed=config.seed, n_test=1)
     splits = task.splits()
@@ -100,48 +103,20 @@ def build_trainer(
     train, val = PairSampler(splits.train, device, config.seed), PairSampler(splits.val, device, config.seed + 1)
     for sampler in (train, val):
         sampler.images, sampler.masks = sampler.images.to(dtype), sampler.masks.to(dtype)
-    trainer = GenSegTrainer(
+    inputs = Pix2PixInputs(
         config, segmenter, bce_dice_loss, train, val, create("augmenters", config.augmenter), generator, discriminator
     )
     method = METHODS[label]
-    if method.solver is not None:
-        trainer.solver = create("solvers", method.solver, problem=trainer.problem, **method.options)
+    if method.solver is None:
+        return Joint(inputs)
+    trainer = GenSeg(inputs)
+    trainer.mlo.solver = create("solvers", method.solver, problem=trainer.mlo.problem, **method.options)
     return trainer
 
 
-def plain_joint_step(trainer: GenSegTrainer) -> None:
-    """One ordinary joint iteration on the trainer's models and optimisers: D, then G (pix2pix), then S."""
-    config = trainer.config
-    images, masks = trainer.train.sample(config.batch_size)  # (B, C, H, W), (B, 1, H, W)
-    aug_masks, _ = trainer.augmenter(masks, generator=trainer.aug_generator)
-    trainer.generator.train(), trainer.discriminator.train(), trainer.segmenter.train()
-    condition, real = to_tanh_range(masks), to_tanh_range(images)
-    with torch.no_grad():
-        fake = trainer.generator(condition)
-    d_loss = discriminator_loss(trainer.discriminator(condition, real), trainer.discriminator(condition, fake))
-    _descend(trainer.disc_opt, d_loss)
-    fake = trainer.generator(condition)
-    g_loss = generator_loss(trainer.discriminator(condition, fake), fake, real, lambda_l1=config.lambda_l1)
-    _descend(trainer.gen_opt, g_loss)
-    with torch.no_grad():
-        synthetic = from_tanh_range(trainer.generator(to_tanh_range(aug_masks)))  # (B, C, H, W)
-    logits = trainer.segmenter(torch.cat([synthetic, images]))  # (2B, 1, H, W)
-    n = synthetic.shape[0]
-    s_loss = trainer.seg_loss(logits[:n], aug_masks) + config.gamma * trainer.seg_loss(logits[n:], masks)
-    _descend(trainer.seg_opt, s_loss)
-
-
-def _descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
-def stepper(label: str, trainer: GenSegTrainer) -> Callable[[int], None]:
-    """``step(i)``: the i-th timed iteration of ``label`` (past the trainer's GAN warm-up)."""
-    if METHODS[label].solver is None:
-        return lambda i: plain_joint_step(trainer)
-    return lambda i: trainer.step(trainer.config.warmup_iterations + i)
+def stepper(label: str, trainer: GenSeg | Joint) -> Callable[[int], None]:
+    """``step(i)``: the i-th timed iteration of ``label`` (past the method's GAN warm-up)."""
+    return lambda i: trainer.step(trainer.schedule.warmup + i)
 
 
 def _sync(device: torch.device) -> None:
@@ -212,14 +187,14 @@ def cosines(size: int, device: torch.device, warmup: int) -> dict[str, float]:
     """Cosine of each method's α hypergradient with the exact one, float64, dropout off, after ``warmup`` steps."""
     trainer = build_trainer(EXACT, size, device, dtype=torch.float64, dropout=0.0)
     for i in range(warmup):
-        trainer.step(trainer.config.warmup_iterations + i)
-    images, masks = trainer.train.sample(trainer.config.batch_size)
-    aug_masks, _ = trainer.augmenter(masks, generator=torch.Generator().manual_seed(1))
-    val_images, val_masks = trainer.val.sample(trainer.config.batch_size)
+        trainer.step(trainer.schedule.warmup + i)
+    images, masks = trainer.data.real()
+    aug_masks, _ = trainer.data.conditions(masks, generator=torch.Generator().manual_seed(1))
+    val_images, val_masks = trainer.data.validation()
     batch = GenSegBatch(images, masks, aug_masks, val_images, val_masks)
 
     def flat_hypergradient(method: Method) -> torch.Tensor:
-        solver = create("solvers", method.solver, problem=trainer.problem, **method.options)
+        solver = create("solvers", method.solver, problem=trainer.mlo.problem, **method.options)
         return torch.cat([g.flatten() for g in solver.hypergradients(batch)["arch"]])
 
     exact = flat_hypergradient(METHODS[EXACT])

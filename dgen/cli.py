@@ -91,7 +91,7 @@ def plugins_command() -> None:
 
 @app.command("list")
 def list_command(
-    kind: Annotated[str, typer.Argument(help="tasks, generators, segmenters, augmenters, solvers or pipelines")],
+    kind: Annotated[str, typer.Argument(help="tasks, generators, segmenters, augmenters, solvers, pipelines or methods")],
 ) -> None:
     """List the registered components of one kind, with their plugin and description."""
     with guarded():

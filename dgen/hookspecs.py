@@ -35,6 +35,7 @@ HOOK_KINDS = {
     "register_augmenters": "augmenters",
     "register_solvers": "solvers",
     "register_pipelines": "pipelines",
+    "register_methods": "methods",
 }
 
 
@@ -66,6 +67,13 @@ def register_solvers(register: Register) -> None:
 @hookspec
 def register_pipelines(register: Register) -> None:
     """Register :class:`dgen.Pipeline` factories: what ``dgen run NAME`` runs."""
+
+
+@hookspec
+def register_methods(register: Register) -> None:
+    """Register pipeline method factories: the ways a pipeline can train, chosen by name with its ``method``
+    option (``dgen run PIPELINE --method NAME``). dgen only stores them; the pipeline that uses an entry
+    defines what its factory takes and builds, and finds its own entries by ``meta`` ``pipeline="<name>"``."""
 
 
 @hookspec

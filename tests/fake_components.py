@@ -119,6 +119,7 @@ def fake_acme() -> types.SimpleNamespace:
         "register_segmenters": lambda register: register("unet", _factory("segmenter"), description="a U-Net"),
         "register_augmenters": lambda register: register("flip", _factory("augmenter"), description="random flips"),
         "register_solvers": lambda register: register("first_order", _factory("solver"), description="no unroll"),
+        "register_methods": lambda register: register("twice", _factory("method"), pipeline="fake", description="two steps"),
         "register_commands": register_commands,
     }, version=ACME_VERSION)
 

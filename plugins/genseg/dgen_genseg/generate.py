@@ -24,8 +24,7 @@ from dgen.plugins import create
 from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
-from dgen_genseg.pipeline.config import GenSegConfig
-from dgen_genseg.pipeline.trainers import GAN_METHODS
+from dgen_genseg.pipeline.methods import method_entry
 from dgen_genseg.rundir import FinishedRun, read_finished_run
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
@@ -67,12 +66,13 @@ def _run_config(run_dir: Path) -> FinishedRun:
     """The finished run in ``run_dir``, checked to have a mask-conditioned generator."""
     run = read_finished_run(run_dir)
     method = run.config.method
-    if method == "wgan":
+    makes = method_entry(method).meta.get("generator")
+    if makes == "pairs":
         raise ConfigError(
-            f"{run_dir} was trained with method 'wgan', whose generator makes image-mask pairs from noise, not images "
+            f"{run_dir} was trained with method '{method}', whose generator makes image-mask pairs from noise, not images "
             "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg or separate."
         )
-    if method not in GAN_METHODS:
+    if makes != "pix2pix":
         raise ConfigError(
             f"{run_dir} was trained with method '{method}', which has no generator; generate from a run "
             "of `dgen run genseg --set method=genseg`."

@@ -1,7 +1,9 @@
-"""The ``genseg`` plugin: registers GenSeg's tasks, generators, segmenters, augmenters, pipeline and commands."""
+"""The ``genseg`` plugin: registers GenSeg's tasks, generators, segmenters, augmenters, pipeline, its methods and
+commands."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from dgen.hookspecs import Register, hookimpl
@@ -10,6 +12,7 @@ from dgen_genseg.commands import (
     register_data_commands, register_evaluate_command, register_generate_command, register_predict_command,
 )
 from dgen_genseg.pipeline.genseg import GenSegPipeline
+from dgen_genseg.pipeline.methods import CLASSIC, GenSeg, Joint, Separate, Supervised, Wgan
 from dgen_genseg.tasks import TASKS
 
 
@@ -53,6 +56,24 @@ def register_augmenters(register: Register) -> None:
 @hookimpl
 def register_pipelines(register: Register) -> None:
     register("genseg", GenSegPipeline, description="GenSeg: end-to-end searched mask-to-image GAN + segmenter (MLO)")
+
+
+@hookimpl
+def register_methods(register: Register) -> None:
+    """The genseg pipeline's methods; ``generator`` says what a method's GAN makes (``dgen generate`` needs
+    ``pix2pix``: images from masks)."""
+    for name, augmenter in CLASSIC.items():
+        what = "no augmentation" if augmenter is None else f"the '{augmenter}' augmenter"
+        register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg",
+                 description=f"classic supervised training on real pairs with {what}")
+    register("separate", Separate.build, pipeline="genseg", generator="pix2pix",
+             description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
+    register("wgan", Wgan.build, pipeline="genseg", generator="pairs",
+             description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
+    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix",
+             description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
+    register("joint", Joint.build, pipeline="genseg", generator="pix2pix",
+             description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
 
 
 @hookimpl

@@ -22,7 +22,6 @@ from dgen_genseg.pipeline.options import check_new_options
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
-Method = Literal["genseg", "separate", "wgan", "none", "rotate", "flip", "translate", "combine"]
 Solver = Literal["unroll", "darts", "first_order"]
 Optim = Literal["adam", "adamw", "rmsprop", "sgd"]
 
@@ -34,8 +33,9 @@ class GenSegConfig:
     Attributes:
         task: the task, i.e. the data (`dgen list tasks`).
         backbone: the segmenter (`dgen list segmenters`, or `smp:<Arch>:<encoder>`).
-        method: genseg (end-to-end MLO), separate (GAN first, then frozen), wgan (pairs from noise), none (real
-            pairs only) or a classic paired augmentation (rotate, flip, translate, combine).
+        method: a registered method (`dgen list methods`): genseg (end-to-end MLO), joint (G, D, S together, no
+            hypergradient), separate (GAN first, then frozen), wgan (pairs from noise), none (real pairs only) or a
+            classic paired augmentation (rotate, flip, translate, combine, strong).
         solver: genseg's hypergradient of alpha: unroll (exact), darts (finite differences), first_order (refused).
         preset: where options left at none come from: paper, cpu, or auto (paper on CUDA, else cpu).
         seed: seeds the split, the weights, the batches and the augmentations.
@@ -88,7 +88,7 @@ class GenSegConfig:
 
     task: str = "shapes"
     backbone: str = "unet"
-    method: Method = "genseg"
+    method: str = "genseg"  # a registered method of this pipeline: `dgen list methods`
     solver: Solver = "unroll"
     preset: Literal["auto", "paper", "cpu"] = "auto"
     seed: int = 0
@@ -144,11 +144,6 @@ class GenSegConfig:
 
     def __post_init__(self) -> None:
         check_ranges(self, OPTION_RULES)
-        if self.real_augmenter != "none" and self.method not in ("genseg", "separate", "wgan"):
-            raise ConfigError(
-                f"real_augmenter={self.real_augmenter!r} applies to the methods with generated data (genseg, separate, "
-                f"wgan); method {self.method!r} trains on real pairs only: choose the augmentation with --set method=..."
-            )
         check_new_options(self)
 
 

@@ -21,19 +21,17 @@ from dgen.checkpoint import atomic_write_text, load_weights, save_weights
 from dgen.errors import DataError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.rng import seed_everything
-from dgen.search import derive
 from dgen.task import Splits, Task
-from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
-from dgen_genseg.pipeline.artifacts import save_predictions, save_samples
+from dgen_genseg.pipeline.artifacts import save_predictions
 from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.curves import LOSS_CURVES, save_loss_curves
 from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
+from dgen_genseg.pipeline.methods import build_trainer
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
 from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
 from dgen_genseg.pipeline.tidy import remove_resume_files
-from dgen_genseg.pipeline.trainers import GanTrainer, WganTrainer, make_trainer
 
 __all__ = ["GenSegPipeline"]
 
@@ -73,7 +71,7 @@ class GenSegPipeline(Pipeline):
                                 f"validation pairs; raise --set n_labeled (now {config.n_labeled}).")
             train_pairs = PairSampler(splits.train, device, config.seed)
             val_pairs = PairSampler(splits.val, device, config.seed + 1)
-            trainer = make_trainer(config, task, train_pairs, val_pairs, device)
+            trainer = build_trainer(config, task, train_pairs, val_pairs, device)
         segmenter = trainer.segmenter
 
         def validate() -> dict[str, float]:
@@ -91,10 +89,7 @@ class GenSegPipeline(Pipeline):
             console.print(f"warning: {result.skipped_steps} iteration(s) had a NaN/Inf and were (partly) skipped "
                           f"(nan_policy=skip); see the 'skipped' column of {run_dir / 'log.csv'}",
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
-        if isinstance(trainer, GanTrainer):
-            self._generator_artifacts(run_dir, trainer, train_pairs, config.seed)
-        if isinstance(trainer, WganTrainer):
-            self._wgan_artifacts(run_dir, trainer, config.seed)
+        trainer.write_artifacts(run_dir, config.seed)
         evaluation_started = time.perf_counter()
         scorer, panels = Scorer(segmenter), {}
         for name, dataset in splits.test.items():
@@ -105,7 +100,7 @@ class GenSegPipeline(Pipeline):
             save_predictions(run_dir / "predictions.png", panels)
         metrics = {
             "pipeline": "genseg", "task": config.task, "backbone": config.backbone, "method": config.method,
-            "solver": config.solver if config.method == "genseg" else None, "seed": config.seed,
+            "solver": trainer.method.solver_name, "seed": config.seed,
             "n_train": len(splits.train), "n_val": len(splits.val), "image_size": config.image_size,
             "channels": task.channels,
             "iterations": trainer.total_iterations, "best_iteration": result.best_iteration,
@@ -118,27 +113,3 @@ class GenSegPipeline(Pipeline):
         if not config.keep_checkpoint:
             remove_resume_files(run_dir)
         return metrics
-
-    @staticmethod
-    def _generator_artifacts(run_dir: Path, trainer: GanTrainer, pairs: PairSampler, seed: int) -> None:
-        generator = trainer.generator
-        derive(generator).save(run_dir / "genotype.json")
-        save_weights(run_dir / "generator.safetensors", generator.state_dict())
-        save_weights(run_dir / "discriminator.safetensors", trainer.discriminator.state_dict())
-        masks = pairs.masks[:8]
-        aug, _ = trainer.augmenter(masks, generator=torch.Generator().manual_seed(seed))
-        generator.eval()
-        with torch.no_grad():
-            images = from_tanh_range(generator(to_tanh_range(aug)))
-        save_samples(run_dir / "samples.png", aug, images, real_images=pairs.images[:8], real_masks=masks)
-
-    @staticmethod
-    def _wgan_artifacts(run_dir: Path, trainer: WganTrainer, seed: int) -> None:
-        """``pair_generator.safetensors``, ``critic.safetensors`` and ``samples.png`` (8 generated pairs)."""
-        save_weights(run_dir / "pair_generator.safetensors", trainer.pair_generator.state_dict())
-        save_weights(run_dir / "critic.safetensors", trainer.critic.state_dict())
-        trainer.pair_generator.eval()
-        with torch.no_grad():
-            noise = trainer.pair_generator.noise(8, torch.Generator().manual_seed(seed))  # (8, nz)
-            images, masks = trainer.pair_generator.sample(noise)  # (8, C, H, W) in [0, 1], (8, 1, H, W) in {0, 1}
-        save_samples(run_dir / "samples.png", masks, images, mask_title="generated mask")

@@ -36,7 +36,7 @@ from dgen_genseg.pipeline.logbook import CsvLog
 from dgen_genseg.pipeline.plain_log import PlainProgress, wants_plain_lines
 from dgen_genseg.pipeline.state_checks import check_checkpoint, first_nonfinite
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
-from dgen_genseg.pipeline.trainers import state_level
+from dgen_genseg.pipeline.parts.state import state_level
 
 __all__ = ["TrainResult", "train", "CHECKPOINT", "BEST_SEGMENTER", "Interrupted"]
 

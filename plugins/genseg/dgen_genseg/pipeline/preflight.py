@@ -35,7 +35,7 @@ from dgen.terminal import print_plain
 from dgen_genseg.data.problem import Problem
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.trainers import GanTrainer, GenSegTrainer, SupervisedTrainer, make_trainer
+from dgen_genseg.pipeline.methods import MethodTrainer, build_trainer
 
 __all__ = ["preflight", "make_task", "check_setup", "check_data", "forget_failed_start"]
 
@@ -89,14 +89,14 @@ def make_task(config: GenSegConfig) -> Task:
     return create("tasks", config.task, **given)
 
 
-def _build(config: GenSegConfig, task: Task, device: torch.device) -> SupervisedTrainer:
+def _build(config: GenSegConfig, task: Task, device: torch.device) -> MethodTrainer:
     side = config.image_size
     pairs = [(torch.zeros(task.channels, side, side), torch.zeros(task.mask_channels, side, side))] * 2
     sampler = PairSampler(pairs, device, config.seed)
-    return make_trainer(config, task, sampler, sampler, device)
+    return build_trainer(config, task, sampler, sampler, device)
 
 
-def _trainer_without_weights(config: GenSegConfig, task: Task) -> SupervisedTrainer:
+def _trainer_without_weights(config: GenSegConfig, task: Task) -> MethodTrainer:
     """The run's trainer on placeholder data, on the meta device when the networks allow it."""
     with torch.random.fork_rng(devices=[]):
         try:
@@ -121,9 +121,7 @@ def check_setup(config: GenSegConfig, task: Task) -> None:
             "G' and S', so its first-order hypergradient is exactly zero; use --set solver=unroll (exact) or darts."
         )
     trainer = _trainer_without_weights(config, task)
-    networks: dict[str, nn.Module] = {f"segmenter '{config.backbone}'": trainer.segmenter}
-    if isinstance(trainer, GanTrainer):
-        networks.update(generator=trainer.generator, discriminator=trainer.discriminator)
+    networks: dict[str, nn.Module] = {f"segmenter '{config.backbone}'": trainer.segmenter, **trainer.method.networks()}
     _check_image_size(config.image_size, networks)
     _check_batches(config, task, trainer)
 
@@ -155,14 +153,14 @@ def _check_image_size(side: int, networks: dict[str, nn.Module]) -> None:
     raise ConfigError(f"image_size={side} does not suit every network — {'; '.join(problems)}; {common}.")
 
 
-def _check_batches(config: GenSegConfig, task: Task, trainer: SupervisedTrainer) -> None:
+def _check_batches(config: GenSegConfig, task: Task, trainer: MethodTrainer) -> None:
     """The segmenter trains on batches of min(batch_size, split size); some need >= 2 images."""
     need = getattr(trainer.segmenter, "min_train_batch", 1)
     plan = getattr(task, "plan", None)
     if need <= 1 or plan is None:
         return
     sizes = {split: len(ids) for split, ids in plan().items() if split in ("train", "val")}
-    used = ["train", "val"] if isinstance(trainer, GenSegTrainer) else ["train"]  # α's level trains S on val
+    used = ["train", "val"] if trainer.method.data.val is not None else ["train"]  # GenSeg's α level trains S on val
     for split in used:
         batch = min(config.batch_size, sizes[split])
         if batch < need:

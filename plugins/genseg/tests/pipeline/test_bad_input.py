@@ -21,7 +21,7 @@ from PIL import Image
 
 from dgen_genseg.data.synthetic_trees import write_tree
 from dgen_genseg.pipeline.loop import Interrupted
-from dgen_genseg.pipeline.trainers import GenSegTrainer
+from dgen_genseg.pipeline.methods import GenSeg
 
 FOLDER_RUN = {"task": "folder", "data_dir": "data"}
 
@@ -31,7 +31,7 @@ def interrupted(tiny, tmp_path_factory) -> Path:
     """``ROOT/data`` (16 generic pairs, 32 x 32) and ``ROOT/run``, stopped by SIGINT after 3 iterations."""
     root = tmp_path_factory.mktemp("interrupted")
     write_tree("generic", root / "data", n=16, size=32)
-    step = GenSegTrainer.step
+    step = GenSeg.step
 
     def stopped(trainer, iteration):
         if iteration == 2:
@@ -40,7 +40,7 @@ def interrupted(tiny, tmp_path_factory) -> Path:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.setattr(GenSegTrainer, "step", stopped)
+        patch.setattr(GenSeg, "step", stopped)
         with pytest.raises(Interrupted):
             tiny.run(Path("run"), **FOLDER_RUN)
     assert {"checkpoint.safetensors", "log.csv", "split.json", "config.json"} <= {p.name for p in (root / "run").iterdir()}
@@ -272,7 +272,7 @@ def test_an_unknown_backbone(tiny, out):
 
 def test_an_unknown_method(tiny, out):
     line = _start_fails(tiny, out, method="gensegg")
-    assert "unknown value for option 'method' 'gensegg'. Did you mean 'genseg'?" in line
+    assert line.startswith("error: unknown method 'gensegg'. Did you mean 'genseg'? Available: combine, flip, genseg, joint, ")
 
 
 def test_an_unknown_solver(tiny, out):
@@ -308,15 +308,15 @@ def test_a_failed_fresh_start_leaves_no_run_behind(tiny, tmp_path, monkeypatch):
 
 
 def test_networks_that_cannot_be_built_on_the_meta_device_are_checked_on_the_cpu(tiny, out, monkeypatch):
-    from dgen_genseg.pipeline import trainers
+    from dgen_genseg.pipeline.parts import networks
 
-    original = trainers.create
+    original = networks.create
 
     def meta_refused(kind, name, **kwargs):
         if kind == "segmenters" and torch.empty(0).device.type == "meta":
             raise RuntimeError("this network cannot be built on the meta device")
         return original(kind, name, **kwargs)
 
-    monkeypatch.setattr(trainers, "create", meta_refused)
+    monkeypatch.setattr(networks, "create", meta_refused)
     line = _start_fails(tiny, out, image_size="36")
     assert "image_size=36 does not suit every network" in line

@@ -1,6 +1,6 @@
 """α, the generator's architecture, gets the exact hypergradient of the validation loss through the whole pipeline.
 
-A tiny float64 :class:`GenSegTrainer` is built as the pipeline builds it (its Problem, its
+A tiny float64 :class:`GenSeg` method is built as the pipeline builds it (its Problem, its
 optimisers: Adam with betas (0.5, 0.999) for G and α, the preset's segmenter optimiser) and takes
 one ordinary iteration, so every optimiser has state (Adam's first step, ``lr * sign(g)``, is flat in
 α and would make the check trivial). α's hypergradient from the trainer's solver is then compared
@@ -42,7 +42,8 @@ from dgen_genseg.metrics import bce_dice_loss
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.trainers import GenSegTrainer
+from dgen_genseg.pipeline.methods import GenSeg
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 
 SIZE = 16  # images SIZE x SIZE; the generator has 2 levels (4 x 4 bottleneck)
 GENERATOR = {"ngf": 4, "num_downs": 2, "max_mult": 2}
@@ -84,7 +85,7 @@ def _pairs(count: int, generator: torch.Generator) -> list[tuple[Tensor, Tensor]
     return [(images[i], masks[i]) for i in range(count)]
 
 
-def _trainer(preset: str, segmenter: nn.Module | None = None, **options) -> GenSegTrainer:
+def _trainer(preset: str, segmenter: nn.Module | None = None, **options) -> GenSeg:
     """The pipeline's trainer on tiny float64 models, after one ordinary iteration (D step + MLO step)."""
     torch.manual_seed(0)
     data = torch.Generator().manual_seed(0)
@@ -96,20 +97,20 @@ def _trainer(preset: str, segmenter: nn.Module | None = None, **options) -> GenS
     generator = Pix2PixGenerator(in_channels=1, out_channels=3, dropout=0.0, **GENERATOR).double()
     discriminator = PatchDiscriminator(condition_channels=1, image_channels=3, ndf=2, n_layers=1).double()
     segmenter = (segmenter or TinySegmenter()).double()
-    trainer = GenSegTrainer(
+    trainer = GenSeg(Pix2PixInputs(
         config, segmenter, bce_dice_loss, PairSampler(_pairs(4, data), CPU, 0), PairSampler(_pairs(2, data), CPU, 1),
         create("augmenters", "combine"), generator, discriminator,
-    )  # fmt: skip
+    ))  # fmt: skip
     trainer.step(0)
-    for optimizer in (trainer.arch_opt, trainer.gen_opt, trainer.seg_opt):
+    for optimizer in (trainer.mlo.arch_opt, trainer.gan.gen_opt, trainer.seg.optimizer):
         assert optimizer.state  # parameters no loss reads get none, as in ordinary training
     return trainer
 
 
-def _batch(trainer: GenSegTrainer) -> GenSegBatch:
-    images, masks = trainer.train.images[:2], trainer.train.masks[:2]
-    aug_masks, _ = trainer.augmenter(masks, generator=torch.Generator().manual_seed(1))
-    return GenSegBatch(images, masks, aug_masks, trainer.val.images, trainer.val.masks)
+def _batch(trainer: GenSeg) -> GenSegBatch:
+    images, masks = trainer.data.train.images[:2], trainer.data.train.masks[:2]
+    aug_masks, _ = trainer.data.conditions(masks, generator=torch.Generator().manual_seed(1))
+    return GenSegBatch(images, masks, aug_masks, trainer.data.val.images, trainer.data.val.masks)
 
 
 def _flat(tensors: list[Tensor]) -> Tensor:
@@ -130,7 +131,7 @@ def _as_higher_adam(optimizer: torch.optim.Optimizer) -> None:
 
 
 def _lookahead_val_loss(
-    trainer: GenSegTrainer, batch: GenSegBatch, alpha: Tensor, steps: int, *, lookahead: str = "torch"
+    trainer: GenSeg, batch: GenSegBatch, alpha: Tensor, steps: int, *, lookahead: str = "torch"
 ) -> Tensor:
     """Validation loss of S' after K real optimiser steps of G, then of S, at architecture ``alpha`` (flat).
 
@@ -138,7 +139,7 @@ def _lookahead_val_loss(
     ``"sgd"`` (plain SGD with each optimiser's learning rate, DARTS' look-ahead).
     """
     generator, discriminator, segmenter, gen_opt, seg_opt = copy.deepcopy(
-        (trainer.generator, trainer.discriminator, trainer.segmenter, trainer.gen_opt, trainer.seg_opt)
+        (trainer.gan.generator, trainer.gan.discriminator, trainer.seg.segmenter, trainer.gan.gen_opt, trainer.seg.optimizer)
     )
     if lookahead == "sgd":
         gen_opt = torch.optim.SGD(generator.weight_parameters(), lr=gen_opt.param_groups[0]["lr"])
@@ -156,17 +157,17 @@ def _lookahead_val_loss(
     condition, real = to_tanh_range(batch.masks), to_tanh_range(batch.images)  # (B, 1 | 3, S, S)
     for _ in range(steps):  # Eq. 5: G' given α and D
         fake = generator(condition)
-        step(gen_opt, generator_loss(discriminator(condition, fake), fake, real, lambda_l1=trainer.config.lambda_l1))
+        step(gen_opt, generator_loss(discriminator(condition, fake), fake, real, lambda_l1=trainer.gan.lambda_l1))
     n = batch.aug_masks.shape[0]
     for _ in range(steps):  # Eq. 7: S' on synthetic pairs from G' (augmented masks) + γ · real pairs
         synthetic = from_tanh_range(generator(to_tanh_range(batch.aug_masks)))  # (B, 3, S, S)
         logits = segmenter(torch.cat([synthetic, batch.images]))  # (2B, 1, S, S), one batch as the pipeline does
-        loss = trainer.seg_loss(logits[:n], batch.aug_masks) + trainer.config.gamma * trainer.seg_loss(
+        loss = trainer.seg.loss(logits[:n], batch.aug_masks) + trainer.seg.gamma * trainer.seg.loss(
             logits[n:], batch.masks
         )
         step(seg_opt, loss)
     with torch.no_grad():  # Eq. 3: S' on the validation pairs
-        return trainer.seg_loss(segmenter(batch.val_images), batch.val_masks)
+        return trainer.seg.loss(segmenter(batch.val_images), batch.val_masks)
 
 
 def _derivatives(f: Callable[[Tensor], Tensor], alpha: Tensor, directions: Tensor, h: float = FD_STEP) -> Tensor:
@@ -179,8 +180,8 @@ def _derivatives(f: Callable[[Tensor], Tensor], alpha: Tensor, directions: Tenso
     return torch.stack([(4 * central(v, h / 2) - central(v, h)) / 3 for v in directions])
 
 
-def _hypergradient(trainer: GenSegTrainer, batch: GenSegBatch, solver=None) -> list[Tensor]:
-    return (solver or trainer.solver).hypergradients(batch)["arch"]
+def _hypergradient(trainer: GenSeg, batch: GenSegBatch, solver=None) -> list[Tensor]:
+    return (solver or trainer.mlo.solver).hypergradients(batch)["arch"]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +194,7 @@ def test_alpha_hypergradient_equals_finite_differences_of_the_validation_loss(pr
     grads = _hypergradient(trainer, batch)
     assert len(grads) == 2 * GENERATOR["num_downs"]  # every encoder and decoder cell is searched ...
     assert all(float(g.abs().min()) > 0 for g in grads)  # ... and each candidate's α receives a gradient
-    alpha = _flat(trainer.generator.arch_parameters())
+    alpha = _flat(trainer.gan.generator.arch_parameters())
     lookahead = "higher" if backend == "higher" else "torch"
     expected = _derivatives(
         lambda a: _lookahead_val_loss(trainer, batch, a, steps, lookahead=lookahead), alpha, torch.eye(alpha.numel())
@@ -211,7 +212,7 @@ def test_alpha_hypergradient_with_the_registered_unet():
     grad = _flat(_hypergradient(trainer, batch))
     assert float(grad.abs().min()) > 0
     directions = torch.randn(2, grad.numel(), generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    alpha = _flat(trainer.generator.arch_parameters())
+    alpha = _flat(trainer.gan.generator.arch_parameters())
     expected = _derivatives(lambda a: _lookahead_val_loss(trainer, batch, a, 1), alpha, directions)
     torch.testing.assert_close(directions @ grad, expected, rtol=1e-6, atol=1e-6 * float(grad.norm()))
 
@@ -226,14 +227,14 @@ def test_darts_approximates_the_sgd_lookahead_to_its_order():
     """
     trainer = _trainer("cpu", solver="darts")
     batch = _batch(trainer)
-    alpha = _flat(trainer.generator.arch_parameters())
+    alpha = _flat(trainer.gan.generator.arch_parameters())
     sgd = _derivatives(
         lambda a: _lookahead_val_loss(trainer, batch, a, 1, lookahead="sgd"), alpha, torch.eye(alpha.numel())
     )
-    exact = _flat(_hypergradient(trainer, batch, create("solvers", "unroll", problem=trainer.problem)))
+    exact = _flat(_hypergradient(trainer, batch, create("solvers", "unroll", problem=trainer.mlo.problem)))
     errors = {}
     for eps_scale in (1e-2, 1e-3, 1e-4):
-        darts = create("solvers", "darts", problem=trainer.problem, eps_scale=eps_scale)
+        darts = create("solvers", "darts", problem=trainer.mlo.problem, eps_scale=eps_scale)
         grad = _flat(_hypergradient(trainer, batch, darts))
         errors[eps_scale] = float((grad - sgd).abs().max() / sgd.abs().max())
         cosine = float(F.cosine_similarity(grad, exact, dim=0))
@@ -245,6 +246,6 @@ def test_darts_approximates_the_sgd_lookahead_to_its_order():
 def test_first_order_is_refused_because_alpha_would_get_exactly_zero_gradient():
     trainer = _trainer("cpu")
     with pytest.raises(SolverError, match=r"'arch'.*direct=False.*identically zero.*'unroll'"):
-        create("solvers", "first_order", problem=trainer.problem)
+        create("solvers", "first_order", problem=trainer.mlo.problem)
     with pytest.raises(SolverError, match=r"'arch'.*identically zero.*'unroll'"):
         _trainer("cpu", solver="first_order")

@@ -13,9 +13,10 @@ from dgen.checkpoint import load_state, load_weights
 from dgen.errors import ConfigError, NumericalError
 from dgen.search import Genotype
 from dgen_genseg.generate import generate
-from dgen_genseg.pipeline import trainers
 from dgen_genseg.pipeline.config import GenSegConfig
-from dgen_genseg.pipeline.trainers import WganTrainer, state_level
+from dgen_genseg.pipeline.methods import Wgan
+from dgen_genseg.pipeline.parts import state_level
+from dgen_genseg.pipeline.parts import wgan as wgan_part
 
 
 def _rows(run):
@@ -54,20 +55,20 @@ def test_baselines_share_budget_and_selection(tiny, tmp_path, method):
 def wgan_run(tiny, tmp_path_factory):
     """A tiny wgan run, and copies of its pair generator's and critic's weights after the warm-up and at the end."""
     weights = {}
-    step = WganTrainer.step
+    step = Wgan.step
 
     def recording(trainer, iteration):
         stats = step(trainer, iteration)
         if iteration + 1 in (int(tiny.values["warmup_iterations"]), tiny.total):
             weights[iteration + 1] = {
                 f"{name}/{k}": v.clone() for name in ("pair_generator", "critic")
-                for k, v in getattr(trainer, name).state_dict().items()
+                for k, v in getattr(trainer.wgan, name).state_dict().items()
             }
         return stats
 
     run = tmp_path_factory.mktemp("wgan") / "run"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(WganTrainer, "step", recording)
+        patch.setattr(Wgan, "step", recording)
         metrics = tiny.run(run, method="wgan", keep_checkpoint="true")  # the checkpoint is inspected below
     return run, metrics, weights
 
@@ -115,14 +116,14 @@ def test_generate_refuses_a_wgan_run(wgan_run, tmp_path):
 
 @pytest.mark.parametrize("policy", ["raise", "skip"])
 def test_a_nan_in_the_wgan_critic_names_the_discriminator_or_is_skipped(tiny, tmp_path, monkeypatch, policy):
-    original, calls, n_critic = trainers.critic_loss, [], GenSegConfig.n_critic
+    original, calls, n_critic = wgan_part.critic_loss, [], GenSegConfig.n_critic
 
     def poisoned_second_iteration(*args, **kwargs):  # n_critic calls per warm-up iteration
         calls.append(None)
         loss = original(*args, **kwargs)
         return loss * math.nan if len(calls) == n_critic + 1 else loss
 
-    monkeypatch.setattr(trainers, "critic_loss", poisoned_second_iteration)
+    monkeypatch.setattr(wgan_part, "critic_loss", poisoned_second_iteration)
     if policy == "raise":
         with pytest.raises(NumericalError) as caught:
             tiny.run(tmp_path / "run", method="wgan")

@@ -16,8 +16,9 @@ import torch
 
 from dgen.checkpoint import load_state
 from dgen.errors import NumericalError
-from dgen_genseg.pipeline import genseg, levels, trainers
-from dgen_genseg.pipeline.trainers import GenSegTrainer, SupervisedTrainer
+from dgen_genseg.pipeline import genseg, levels
+from dgen_genseg.pipeline.methods import GenSeg, Supervised
+from dgen_genseg.pipeline.parts import pix2pix, segmenter
 
 AT = 5  # a GenSeg iteration (the warm-up is 0-1); the checkpoints before it are after iterations 2 and 4
 
@@ -27,7 +28,7 @@ class Injector:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
         self.monkeypatch, self.at, self.now = monkeypatch, at, -1
-        for cls in (SupervisedTrainer, GenSegTrainer):
+        for cls in (Supervised, GenSeg):
             monkeypatch.setattr(cls, "step", self._tracking(cls.step))
 
     def _tracking(self, step: Callable) -> Callable:
@@ -82,7 +83,7 @@ MLO_LEVELS = [
     ("arch", (levels.ArchLevel, "loss"), "arch_lr"),
     ("gen", (levels.GenLevel, "loss"), "gen_lr"),
     ("seg", (levels.SegLevel, "loss"), "seg_lr"),
-    ("discriminator", (trainers, "discriminator_loss"), "gen_lr"),
+    ("discriminator", (pix2pix, "discriminator_loss"), "gen_lr"),
 ]
 
 
@@ -102,21 +103,21 @@ def test_a_nan_loss_stops_the_run_naming_level_iteration_and_fix(tiny, tmp_path,
 
 def test_a_nan_gradient_with_a_finite_loss_is_caught_too(tiny, tmp_path, monkeypatch):
     injector = Injector(monkeypatch, AT)
-    original = trainers.discriminator_loss
+    original = pix2pix.discriminator_loss
 
     def nan_gradients(real_logits, fake_logits):
         if injector.active:
             real_logits.register_hook(lambda grad: torch.full_like(grad, math.nan))
         return original(real_logits, fake_logits)
 
-    monkeypatch.setattr(trainers, "discriminator_loss", nan_gradients)
+    monkeypatch.setattr(pix2pix, "discriminator_loss", nan_gradients)
     with pytest.raises(NumericalError, match=f"iteration {AT + 1} of 8: a gradient of level 'discriminator' has NaN/Inf"):
         tiny.run(tmp_path / "run")
     _assert_kept(tmp_path / "run", after=4)
 
 
 def test_a_nan_in_the_warmup_before_any_checkpoint_says_so(tiny, tmp_path, monkeypatch):
-    Injector(monkeypatch, 1).nan_loss(trainers, "generator_loss")  # the warm-up's pix2pix loss
+    Injector(monkeypatch, 1).nan_loss(pix2pix, "generator_loss")  # the warm-up's pix2pix loss
     with pytest.raises(NumericalError) as caught:
         tiny.run(tmp_path / "run")
     message = str(caught.value)
@@ -127,9 +128,9 @@ def test_a_nan_in_the_warmup_before_any_checkpoint_says_so(tiny, tmp_path, monke
 
 def test_a_nan_in_a_baseline_names_the_segmenter(tiny, tmp_path, monkeypatch):
     injector = Injector(monkeypatch, AT)
-    original = trainers.SEG_LOSSES["bce_dice"]
+    original = segmenter.SEG_LOSSES["bce_dice"]
     monkeypatch.setitem(
-        trainers.SEG_LOSSES, "bce_dice", lambda *a: original(*a) * math.nan if injector.active else original(*a)
+        segmenter.SEG_LOSSES, "bce_dice", lambda *a: original(*a) * math.nan if injector.active else original(*a)
     )
     with pytest.raises(NumericalError, match=f"iteration {AT + 1} of 6: the loss of level 'seg' is nan; lower seg_lr"):
         tiny.run(tmp_path / "run", method="none")
@@ -153,16 +154,16 @@ def test_nan_validation_predictions_name_the_segmenter(tiny, tmp_path, monkeypat
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # TensorBoard's image of inf α
 def test_weights_that_overflow_are_not_saved_over_the_last_good_checkpoint(tiny, tmp_path, monkeypatch):
     """An update that overflows α without a NaN loss (validation does not read α) is caught before the checkpoint."""
-    step = GenSegTrainer.step
+    step = GenSeg.step
 
     def overflowing(trainer, iteration):
         stats = step(trainer, iteration)
         if iteration == 3:
             with torch.no_grad():
-                next(iter(trainer.generator.arch_parameters())).fill_(math.inf)
+                next(iter(trainer.gan.generator.arch_parameters())).fill_(math.inf)
         return stats
 
-    monkeypatch.setattr(GenSegTrainer, "step", overflowing)
+    monkeypatch.setattr(GenSeg, "step", overflowing)
     with pytest.raises(NumericalError) as caught:
         tiny.run(tmp_path / "run")
     message = str(caught.value)
@@ -171,7 +172,7 @@ def test_weights_that_overflow_are_not_saved_over_the_last_good_checkpoint(tiny,
     assert load_state(tmp_path / "run" / "checkpoint.safetensors")["iteration"] == 2
 
 
-@pytest.mark.parametrize("level, where", [("arch", (levels.ArchLevel, "loss")), ("disc", (trainers, "discriminator_loss"))])
+@pytest.mark.parametrize("level, where", [("arch", (levels.ArchLevel, "loss")), ("disc", (pix2pix, "discriminator_loss"))])
 def test_nan_policy_skip_skips_the_step_and_finishes(tiny, tmp_path, monkeypatch, level, where):
     Injector(monkeypatch, AT).nan_loss(*where)
     metrics = tiny.run(tmp_path / "run", nan_policy="skip")

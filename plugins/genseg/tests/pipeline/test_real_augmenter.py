@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from dgen.errors import ConfigError, UnknownNameError
-from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch, synthetic_plus_real_loss
 
 
@@ -47,9 +46,10 @@ def test_a_run_with_augmented_real_pairs_trains_differently(tiny, tmp_path, meth
     assert len(augmented) == len(reference) and augmented != reference
 
 
-def test_real_augmenter_is_refused_for_methods_without_generated_data():
+def test_real_augmenter_is_refused_for_methods_without_generated_data(tiny, tmp_path):
     with pytest.raises(ConfigError, match="real_augmenter='flip' applies to the methods with generated data"):
-        GenSegConfig(method="none", real_augmenter="flip")
+        tiny.run(tmp_path / "run", method="none", real_augmenter="flip")
+    assert not (tmp_path / "run" / "log.csv").exists(), "refused by the preflight check, before any training"
 
 
 def test_an_unknown_real_augmenter_names_the_closest(tiny, tmp_path):

@@ -20,7 +20,7 @@ import torch
 
 from dgen.checkpoint import load_state, load_weights, save_state, save_weights
 from dgen.errors import DgenError
-from dgen_genseg.pipeline.trainers import GenSegTrainer, WganTrainer
+from dgen_genseg.pipeline.methods import GenSeg, Wgan
 
 ROOT = Path(__file__).resolve().parents[4]
 KILL_AFTER = 3  # SIGKILL once log.csv has the row of this (0-based) iteration: after the checkpoint at 2
@@ -84,7 +84,7 @@ def test_a_run_stopped_by_sigint_resumes_with_its_best_segmenter_from_the_checkp
     stop_after = 5
     assert reference["best_iteration"] <= stop_after, "the final model must be one chosen before the interruption"
     run = tmp_path / "run"
-    with sigint_after(monkeypatch, GenSegTrainer, stop_after):
+    with sigint_after(monkeypatch, GenSeg, stop_after):
         with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}; the checkpoint is saved"):
             tiny.run(run)
     state = load_state(run / "checkpoint.safetensors")
@@ -112,7 +112,7 @@ def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_referenc
     """Stopped inside the pair GAN's warm-up (critic, generator, their optimisers and the noise are resumed) or
     after it (the frozen generator's noise stream is resumed)."""
     run = tmp_path / "run"
-    with sigint_after(monkeypatch, WganTrainer, stop_after):
+    with sigint_after(monkeypatch, Wgan, stop_after):
         with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}"):
             tiny.run(run, method="wgan")
     assert load_state(run / "checkpoint.safetensors")["iteration"] == stop_after

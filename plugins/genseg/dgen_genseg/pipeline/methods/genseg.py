@@ -1,0 +1,71 @@
+"""GenSeg (paper Eq. 1-8): the GAN warm-up, then a discriminator step and one MLO iteration over (α, G, S)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, final
+
+import torch
+from torch import nn
+
+from dgen.task import Task
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.levels import GenSegBatch
+from dgen_genseg.pipeline.parts import MloStep, PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
+from dgen_genseg.pipeline.parts.data import make_real_augmenter
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sampler import PairSampler
+
+__all__ = ["GenSeg"]
+
+
+@final
+class GenSeg:
+    """For ``warmup_iterations`` one pix2pix step (α fixed at uniform); then, each iteration, one discriminator
+    step and one MLO iteration (:class:`~dgen_genseg.pipeline.parts.MloStep`) on: the real batch, its
+    augmented masks (the generator's conditions), a validation batch (α's loss) and the real pairs as the
+    segmenter sees them (``real_augmenter`` applied). ``arch_lr=0`` is the α-frozen control."""
+
+    columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
+
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        config = inputs.config
+        self.solver_name: str | None = config.solver
+        self.schedule = Schedule(config.iterations, config.warmup_iterations)
+        self.updates = Updates(config)
+        self.seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, self.updates)
+        self.data = PairStream(
+            config, inputs.train, val=inputs.val, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
+        )
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
+        self.mlo = MloStep(config, self.gan, self.seg, self.updates)
+
+    @classmethod
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> GenSeg:
+        return cls(Pix2PixInputs.build(config, task, train, val, device))
+
+    def step(self, iteration: int) -> dict[str, float]:
+        images, masks = self.data.real()
+        self.gan.train_mode(), self.seg.segmenter.train()
+        if self.schedule.in_warmup(iteration):
+            return self.gan.step(images, masks)
+        d_loss = self.gan.discriminator_step(images, masks)
+        conditions = self.data.augmented_masks(masks)
+        val_images, val_masks = self.data.validation()
+        seg_images, seg_masks = self.data.augmented_real(images, masks)
+        stats = self.mlo.step(GenSegBatch(images, masks, conditions, val_images, val_masks, seg_images, seg_masks))
+        if d_loss is None:
+            return {**stats, "disc": math.nan, "skipped": 1.0}
+        return {**stats, "disc": d_loss}
+
+    def saved(self) -> dict[str, Any]:
+        return {**self.gan.saved(), **self.mlo.saved()}
+
+    def networks(self) -> dict[str, nn.Module]:
+        return self.gan.networks()
+
+    def write_artifacts(self, run_dir: Path, seed: int) -> None:
+        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))

@@ -1,0 +1,71 @@
+"""The "joint" control: G, D and S trained together on GenSeg's data stream with ordinary gradients, no MLO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, final
+
+import torch
+from torch import nn
+
+from dgen.task import Task
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.parts import PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
+from dgen_genseg.pipeline.parts.data import make_real_augmenter
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sampler import PairSampler
+
+__all__ = ["Joint"]
+
+
+@final
+class Joint:
+    """End-to-end training without MLO: GenSeg with the hypergradient taken out.
+
+    The same networks, optimisers, warm-up and batches as GenSeg (the real batch, its augmented masks and the
+    real pairs as the segmenter sees them, drawn in GenSeg's order; no validation batch, which only α's loss
+    reads). Each iteration after the warm-up: one discriminator step and one generator step on the
+    pix2pix loss (adversarial + ``lambda_l1``·L1 on the real pairs; no gradient from the segmenter), then one
+    segmenter step on the images the *updated* generator makes from the augmented masks (training mode, as
+    GenSeg's segmenter sees them; detached) + γ·real pairs. α stays at its initial (uniform) value.
+    """
+
+    columns = ("disc", "gen", "seg", "skipped")
+    solver_name = None
+
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        config = inputs.config
+        self.schedule = Schedule(config.iterations, config.warmup_iterations)
+        self.updates = Updates(config)
+        self.seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, self.updates)
+        self.data = PairStream(
+            config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
+        )
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
+
+    @classmethod
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Joint:
+        return cls(Pix2PixInputs.build(config, task, train, val, device))
+
+    def step(self, iteration: int) -> dict[str, float]:
+        images, masks = self.data.real()
+        self.gan.train_mode(), self.seg.segmenter.train()
+        if self.schedule.in_warmup(iteration):
+            return self.gan.step(images, masks)
+        conditions = self.data.augmented_masks(masks)
+        seg_images, seg_masks = self.data.augmented_real(images, masks)
+        gan = self.gan.step(images, masks)
+        synthetic = self.gan.synthesize(conditions, mode="train")  # (B, C, H, W) in [0, 1]
+        seg = self.seg.on_synthetic_and_real(synthetic, conditions, seg_images, seg_masks)
+        return {**gan, **seg, "skipped": max(gan["skipped"], seg["skipped"])}
+
+    def saved(self) -> dict[str, Any]:
+        return self.gan.saved()
+
+    def networks(self) -> dict[str, nn.Module]:
+        return self.gan.networks()
+
+    def write_artifacts(self, run_dir: Path, seed: int) -> None:
+        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))

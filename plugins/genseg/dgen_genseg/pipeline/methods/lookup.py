@@ -1,0 +1,43 @@
+"""Finding the ``genseg`` pipeline's methods in dgen's ``methods`` registry, and building the one a run names."""
+
+from __future__ import annotations
+
+import torch
+
+from dgen.errors import UnknownNameError
+from dgen.plugins import registry
+from dgen.registry import Entry
+from dgen.task import Task
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.methods.trainer import MethodTrainer
+from dgen_genseg.pipeline.sampler import PairSampler
+
+__all__ = ["PIPELINE", "method_entries", "method_entry", "build_trainer"]
+
+#: the ``pipeline`` of the ``methods`` entries this pipeline uses.
+PIPELINE = "genseg"
+
+
+def method_entries() -> list[Entry]:
+    """The registered methods of the ``genseg`` pipeline (entries with ``pipeline="genseg"``), by name."""
+    return [e for e in registry("methods").entries() if e.meta.get("pipeline") == PIPELINE]
+
+
+def method_entry(name: str) -> Entry:
+    """The entry of method ``name`` (or ``plugin:name``).
+
+    Raises:
+        UnknownNameError: no method of the ``genseg`` pipeline has that name; lists them and the closest.
+    """
+    methods = registry("methods")
+    if name in methods and methods.get(name).meta.get("pipeline") == PIPELINE:
+        return methods.get(name)
+    raise UnknownNameError("method", name, [e.name for e in method_entries()])
+
+
+def build_trainer(
+    config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+) -> MethodTrainer:
+    """Build the networks of ``config.method`` for ``task`` on ``device``, the method, and the loop's view of it."""
+    factory = method_entry(config.method).factory
+    return MethodTrainer(factory(config=config, task=task, train=train, val=val, device=device))

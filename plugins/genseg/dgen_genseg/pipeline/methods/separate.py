@@ -1,0 +1,62 @@
+"""The paper's "separate" baseline (Fig. 7): the GAN first, then frozen; no MLO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, final
+
+import torch
+from torch import nn
+
+from dgen.task import Task
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.parts import PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
+from dgen_genseg.pipeline.parts.data import make_real_augmenter
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sampler import PairSampler
+
+__all__ = ["Separate"]
+
+
+@final
+class Separate:
+    """The GAN is trained alone for ``warmup_iterations`` (pix2pix on the run's training pairs, α uniform), then
+    frozen; for ``iterations`` the segmenter trains on its synthetic pairs (augmented masks, eval-mode
+    generator) + γ·real pairs (``real_augmenter`` applied), with no MLO."""
+
+    columns = ("disc", "gen", "seg", "skipped")
+    solver_name = None
+
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        config = inputs.config
+        self.schedule = Schedule(config.iterations, config.warmup_iterations)
+        self.updates = Updates(config)
+        self.seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, self.updates)
+        self.data = PairStream(
+            config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
+        )
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
+
+    @classmethod
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Separate:
+        return cls(Pix2PixInputs.build(config, task, train, val, device))
+
+    def step(self, iteration: int) -> dict[str, float]:
+        images, masks = self.data.real()
+        if self.schedule.in_warmup(iteration):
+            self.gan.train_mode()
+            return self.gan.step(images, masks)
+        conditions = self.data.augmented_masks(masks)
+        synthetic = self.gan.synthesize(conditions, mode="eval")  # (B, C, H, W) in [0, 1]
+        return self.seg.on_synthetic_and_real(synthetic, conditions, *self.data.augmented_real(images, masks))
+
+    def saved(self) -> dict[str, Any]:
+        return self.gan.saved()
+
+    def networks(self) -> dict[str, nn.Module]:
+        return self.gan.networks()
+
+    def write_artifacts(self, run_dir: Path, seed: int) -> None:
+        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))
