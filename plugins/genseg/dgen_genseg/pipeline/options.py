@@ -9,7 +9,7 @@ from dgen_genseg.gan.diffaugment import parse_policy
 
 __all__ = ["PENDING_INTEGRATION", "check_new_options"]
 
-#: options whose parts exist (and are tested) but are not yet called by the per-method trainers, with their
+#: options whose parts exist (and are tested) but are not yet called by the method classes, with their
 #: default: a run refuses another value rather than ignore it. Remove an entry when its call is wired in
 #: (see docs/genseg.md, "Review fixes: state of integration").
 PENDING_INTEGRATION: dict[str, Any] = {

@@ -41,7 +41,7 @@ def _equal(a, b) -> bool:
 @pytest.fixture(scope="module")
 def frozen_run(tiny, tmp_path_factory):
     run = tmp_path_factory.mktemp("frozen") / "run"
-    tiny.run(run, arch_lr="0")
+    tiny.run(run, arch_lr="0", keep_checkpoint="true")  # its checkpoint is read below
     return run
 
 
@@ -71,7 +71,7 @@ def joint_run(tiny, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Joint, "step", recording)
-        metrics = tiny.run(run, method="joint")
+        metrics = tiny.run(run, method="joint", keep_checkpoint="true")  # its checkpoint is read below
     return run, metrics, weights
 
 

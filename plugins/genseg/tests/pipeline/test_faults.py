@@ -29,7 +29,7 @@ import pytest
 from PIL import Image
 
 from dgen_genseg.data.synthetic_trees import write_tree
-from dgen_genseg.pipeline.trainers import GenSegTrainer
+from dgen_genseg.pipeline.methods.genseg import GenSeg
 
 STOP_AFTER = 4
 RUN = ["--device", "cpu", "--no-progress"]
@@ -246,7 +246,7 @@ def stopped(tiny, tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("faults")
     write_tree("generic", root / "data", n=16, size=32)
-    step = GenSegTrainer.step
+    step = GenSeg.step
 
     def stopping(trainer, iteration):
         if iteration == STOP_AFTER - 1:
@@ -254,7 +254,7 @@ def stopped(tiny, tmp_path_factory) -> Path:
         return step(trainer, iteration)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(GenSegTrainer, "step", stopping)
+        patch.setattr(GenSeg, "step", stopping)
         with pytest.raises(Interrupted):
             tiny.run(root / "run")
     return root
@@ -299,7 +299,7 @@ def test_a_start_that_fails_with_any_exception_leaves_nothing_so_the_command_can
         raise RuntimeError("a library failed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(genseg, "make_trainer", broken)
+        patch.setattr(genseg, "build_trainer", broken)
         for out in ("new/deeper", "made"):
             result = tiny.cli("run", "genseg", "--out", out, *RUN, *tiny.set_args())
             assert isinstance(result.exception, RuntimeError)
