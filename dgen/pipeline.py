@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+
+from dgen.records import Records
 
 __all__ = ["Pipeline", "RunContext"]
 
@@ -21,12 +24,16 @@ class RunContext:
         device: the torch device to compute on.
         resume: continue the run saved in ``run_dir`` instead of starting afresh.
         progress: show a progress bar.
+        heartbeat: call ``heartbeat(done, total)`` after each iteration: it writes ``progress.json`` (shown
+            live by ``dgen bench``) and re-sizes the run's CPU thread share between iterations
+            (:class:`dgen.progress.Heartbeat`).
     """
 
     run_dir: Path
     device: torch.device
     resume: bool = False
     progress: bool = True
+    heartbeat: Callable[[int, int], None] = lambda done, total: None
 
 
 class Pipeline(ABC):
@@ -35,10 +42,12 @@ class Pipeline(ABC):
     ``config_class`` is a dataclass whose fields are the pipeline's options (set with
     ``--set key=value``, ``--config FILE`` or, for the fields ``task``, ``backbone`` and
     ``seed``, the options of the same name). :meth:`run` returns the metrics it also
-    writes to ``run_dir/metrics.json``.
+    writes to ``run_dir/metrics.json``. ``records`` declares what its runs record, for ``dgen bench``
+    (:class:`dgen.records.Records`; None: the pipeline cannot be benchmarked).
     """
 
     config_class: ClassVar[type]
+    records: ClassVar[Records | None] = None
 
     @abstractmethod
     def run(self, config: Any, context: RunContext) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from dgen.device import resolve_device
 from dgen.errors import ConfigError, ResumeError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import registry
+from dgen.progress import Heartbeat
+from dgen.rundir import CONFIG_FILE, METRICS_FILE
+from dgen.threads import ThreadShare
 
 __all__ = ["RunResult", "run_pipeline", "default_run_dir", "CONFIG_FILE", "METRICS_FILE"]
-
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,13 +91,16 @@ def run_pipeline(
     resume: Path | None = None,
     device: str = "auto",
     progress: bool = True,
+    threads: int | None = None,
 ) -> RunResult:
     """Run pipeline ``name`` with option ``values`` (strings or JSON values).
 
     A fresh run writes ``config.json`` into ``out`` (default :func:`default_run_dir`);
     with ``resume`` the saved configuration is used, given values must agree with it,
-    and a run that already wrote ``metrics.json`` is not run again.
+    and a run that already wrote ``metrics.json`` is not run again. ``threads``: the CPU threads of the
+    run (None: its fair share of the cores, see :mod:`dgen.threads`), set before the pipeline starts.
     """
+    share = ThreadShare(threads)  # checks the value before anything is written
     pipeline: Pipeline = registry("pipelines").create(name)
     config_class = pipeline.config_class
     values = dict(values)
@@ -121,6 +124,8 @@ def run_pipeline(
         run_dir.mkdir(parents=True, exist_ok=True)
         saved = {"pipeline": name, **config_to_dict(config)}
         atomic_write_text(run_dir / CONFIG_FILE, json.dumps(saved, indent=2) + "\n")
-    context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress)
-    metrics = pipeline.run(config, context)
+    with share:
+        context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress,
+                             heartbeat=Heartbeat(run_dir, share=share))
+        metrics = pipeline.run(config, context)
     return RunResult(run_dir, metrics)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import dgen
-import dgen.cli
+import dgen.bench.command
 from dgen.bench import DgenRunCommand
 from dgen.cli import app
 
@@ -25,8 +25,8 @@ def fake_dgen_run(monkeypatch, bench_plugins):
     """The CLI's ``DgenRunCommand`` runs ``fake_dgen.py``; the pipeline ``benchfake`` is registered."""
     monkeypatch.delenv("DGEN_DEBUG", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(dgen.cli, "DgenRunCommand",
-                        lambda device: DgenRunCommand(device=device, prefix=(sys.executable, str(FAKE_DGEN))))
+    monkeypatch.setattr(dgen.bench.command, "DgenRunCommand", lambda device, threads: DgenRunCommand(
+        device=device, threads=threads, prefix=(sys.executable, str(FAKE_DGEN))))
 
 
 def invoke(*args: str):

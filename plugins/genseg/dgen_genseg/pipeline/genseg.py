@@ -21,6 +21,7 @@ from dgen.checkpoint import atomic_write_text, load_weights, save_weights
 from dgen.errors import DataError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.rng import seed_everything
+from dgen.rundir import METRICS_FILE, OUT_OF_DOMAIN_KEY
 from dgen.search import derive
 from dgen.task import Splits, Task
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
@@ -29,6 +30,7 @@ from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
+from dgen_genseg.pipeline.records import GENSEG_RECORDS
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
 from dgen_genseg.pipeline.trainers import GanTrainer, WganTrainer, make_trainer
 
@@ -53,6 +55,7 @@ class GenSegPipeline(Pipeline):
     """GenSeg (paper Eq. 1-8) and its supervised baselines on any registered task and segmenter."""
 
     config_class = GenSegConfig
+    records = GENSEG_RECORDS
 
     def run(self, config: GenSegConfig, context: RunContext) -> dict[str, Any]:
         device, run_dir = context.device, context.run_dir
@@ -104,10 +107,10 @@ class GenSegPipeline(Pipeline):
             "n_train": len(splits.train), "n_val": len(splits.val), "image_size": config.image_size,
             "iterations": trainer.total_iterations, "best_iteration": result.best_iteration,
             "val": {"dice": result.best_val["dice"], "jaccard": result.best_val["jaccard"]},
-            "test": test,
+            "test": test, OUT_OF_DOMAIN_KEY: sorted(splits.out_of_domain),
             "wall_seconds": round(result.wall_seconds + time.perf_counter() - evaluation_started, 2), "device": str(device),
         }
-        atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        atomic_write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
         return metrics
 
     @staticmethod

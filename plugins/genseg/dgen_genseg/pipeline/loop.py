@@ -32,7 +32,9 @@ from torch import Tensor
 from dgen.checkpoint import load_state, save_state, save_weights
 from dgen.errors import DgenError, NumericalError, ResumeError
 from dgen.rng import rng_state, set_rng_state
+from dgen.rundir import LOG_FILE
 from dgen_genseg.pipeline.logbook import CsvLog
+from dgen_genseg.pipeline.records import SEG_ITERATION
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
 from dgen_genseg.pipeline.trainers import state_level
 
@@ -201,7 +203,7 @@ def train(
         if best.weights is not None:
             save_weights(run_dir / BEST_SEGMENTER, best.weights)
     columns = list(trainer.columns)
-    log = CsvLog(run_dir / "log.csv", [*columns, "seg_iteration", "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
+    log = CsvLog(run_dir / LOG_FILE, [*columns, SEG_ITERATION, "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
     total = trainer.total_iterations
 
     def kept() -> str:
@@ -262,7 +264,7 @@ def train(
             row["seg_lr"] = trainer.seg_opt.param_groups[0]["lr"]
             # seg_iteration (segmenter updates so far) puts methods with and without a GAN warm-up on one x axis
             seg_iteration = iteration - trainer.segmenter_starts + 1 if trains_segmenter else None
-            log.write(iteration, {**row, "seg_iteration": seg_iteration})
+            log.write(iteration, {**row, SEG_ITERATION: seg_iteration})
             if tb is not None:  # tensorboard installed: the same row, α entropies and image grids
                 tb.log(iteration, row, trainer)
             shown = " ".join(f"{k}={v:.3g}" for k, v in row.items() if k in columns or k == "val_dice")
