@@ -30,7 +30,7 @@ from pathlib import Path
 from dgen.errors import ConfigError
 
 __all__ = [
-    "THREADS_ENV_CAP", "available_cores", "runtime_dir", "set_threads", "fair_share", "share_of", "ThreadShare",
+    "THREADS_ENV_CAP", "RunEntry", "available_cores", "runtime_dir", "set_threads", "fair_share", "share_of", "ThreadShare",
     "check_threads",
 ]
 
@@ -82,13 +82,13 @@ def set_threads(threads: int) -> None:
 
 
 @dataclass(frozen=True)
-class _Peer:
+class RunEntry:
     pid: int
     fixed: int | None  # threads given with --threads, or None (takes a share)
     cores: frozenset[int]
 
 
-def fair_share(cores: frozenset[int], peers: Iterable[_Peer], cap: int | None = None) -> int:
+def fair_share(cores: frozenset[int], peers: Iterable[RunEntry], cap: int | None = None) -> int:
     """The threads of a run without ``--threads`` on ``cores``, beside ``peers`` (itself included).
 
     The cores the peers with a fixed count take (only those sharing our cores count) are removed; the
@@ -163,15 +163,15 @@ class ThreadShare:
 
         torch.set_num_threads(self._before)
 
-    def peers(self) -> list[_Peer]:
+    def peers(self) -> list[RunEntry]:
         """The live registered runs (this one included); files of dead runs are removed."""
         if self.folder is None:
-            return [_Peer(self.pid, self.fixed, self.cores)]
+            return [RunEntry(self.pid, self.fixed, self.cores)]
         found = []
         for path in self.folder.glob("*.json"):
             try:
                 entry = json.loads(path.read_text())
-                peer = _Peer(int(entry["pid"]), entry.get("threads"), frozenset(entry.get("cores", ())))
+                peer = RunEntry(int(entry["pid"]), entry.get("threads"), frozenset(entry.get("cores", ())))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # being written, or not ours
             if peer.pid == self.pid or _alive(peer.pid):
@@ -179,7 +179,7 @@ class ThreadShare:
             else:
                 path.unlink(missing_ok=True)
         if not any(p.pid == self.pid for p in found):
-            found.append(_Peer(self.pid, self.fixed, self.cores))
+            found.append(RunEntry(self.pid, self.fixed, self.cores))
         return found
 
     def compute(self) -> int:

@@ -71,7 +71,7 @@ def sort_key(value: Any) -> tuple[bool, str, Any]:
 
 
 def setting_title(setting: Setting, records: Records, axes: Sequence[str] | None = None) -> str:
-    """``isic · unet · n_labeled 40``: each value of ``setting`` (of ``axes``, default the setting axes)
+    """``shapes · n_train 8``: each value of ``setting`` (of ``axes``, default the setting axes)
     as its axis labels it; absent values left out."""
     names = records.setting_axes if axes is None else axes
     return " · ".join(records.axis(n).label(v) for n, v in zip(names, setting) if v is not None)

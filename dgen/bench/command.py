@@ -41,7 +41,7 @@ def axis_args(grid: Path | None, args: list[str]) -> tuple[Path | None, dict[str
             grid, i = Path(token), i + 1
             continue
         if not token.startswith("--") or not name:
-            raise ConfigError(f"unexpected argument {token!r}; give grid axes as --name value (e.g. --method genseg), "
+            raise ConfigError(f"unexpected argument {token!r}; give grid axes as --name value (e.g. --solver darts), "
                               f"fixed options as --set name=value.")
         if not sep:
             if i + 1 >= len(args) or args[i + 1].startswith("--"):
@@ -102,10 +102,10 @@ def add_bench_command(app: typer.Typer, guarded: Callable[[], AbstractContextMan
     ) -> None:
         """Run a grid of `dgen run` experiments, each in its own run directory (as processes here or as Ray
         tasks); then write results.csv, results.md and plots from every finished run. Axes of the pipeline are
-        given as options: --task isic --method none --method genseg."""
+        given as options: --solver unroll --solver darts."""
         with guarded():
             if out is None:
-                raise ConfigError("dgen bench needs --out DIR, the benchmark directory; e.g. --out bench/isic.")
+                raise ConfigError("dgen bench needs --out DIR, the benchmark directory; e.g. --out bench/toy.")
             grid, extra = axis_args(grid, list(ctx.args))
             axes: dict[str, list[Any]] = dict(extra)
             if seed:

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from dgen.progress import read_progress
 
@@ -84,17 +85,17 @@ class GridView:
         if not self.live and event.kind != "queue":
             self.console.print(describe_event(event), markup=False, soft_wrap=True, highlight=False)
 
-    def table(self) -> Table:
-        """The table of runs as they stand now (running runs read their ``progress.json``)."""
+    def table(self) -> Group:
+        """A summary line and the table of runs as they stand now (running runs read their ``progress.json``)."""
         counts = {s: sum(r.state == s for r in self.rows.values()) for s in _STYLES}
         title = (f"{self.total} runs: {counts['done']} done, {counts['running']} running, "
                  f"{counts['failed']} failed, {counts['skipped']} skipped, {counts['queued']} queued")
-        table = Table("run", "state", "iteration", "ETA / note", title=title, title_justify="left")
+        table = Table("run", "state", "iteration", "ETA / note")
         for name, row in self.rows.items():
             iteration, eta = progress_text(row.run) if row.state == "running" else ("", "")
             note = " ".join(p for p in (eta, row.note) if p)
-            table.add_row(name, f"[{_STYLES[row.state]}]{row.state}[/]", iteration, note)
-        return table
+            table.add_row(name, f"[{_STYLES[row.state]}]{row.state}[/]", iteration, Text(note))
+        return Group(Text(title, style="bold"), table)
 
 
 @contextmanager

@@ -33,7 +33,7 @@ def slug(*parts: Any) -> str:
 
 
 def setting_parts(setting: Setting, records: Records, axes: Sequence[str] | None = None) -> list[str | None]:
-    """``["isic", "unet", "n40"]``: each value with its axis's prefix (None for absent values), for :func:`slug`."""
+    """``["shapes", "n8"]``: each value with its axis's prefix (None for absent values), for :func:`slug`."""
     names = records.setting_axes if axes is None else axes
     return [None if v is None else f"{records.axis(n).prefix}{v}" for n, v in zip(names, setting)]
 

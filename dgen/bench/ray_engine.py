@@ -7,7 +7,7 @@ writes ``bench.log``, ``config.json``, checkpoints, ``progress.json`` and ``metr
 the driver reads them. So the semantics are those of the local engine: a finished run (``metrics.json``)
 is skipped, an unfinished one resumed with ``--resume``, a failed one reported with its last error
 line while the grid goes on; Ctrl-C cancels the tasks in flight (their processes get SIGTERM, and the
-GenSeg pipeline saves a checkpoint), and a rerun resumes them.
+a pipeline that checkpoints on SIGTERM saves one), and a rerun resumes them.
 
 Ray is an optional dependency: ``pip install 'dgen[ray]'``.
 """

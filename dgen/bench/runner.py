@@ -45,7 +45,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
-        return "none"
+        return "null"
     if isinstance(value, (list, tuple)):
         return ",".join(_as_text(v) for v in value)
     if isinstance(value, dict):
@@ -269,7 +269,7 @@ def run_grid(
 
 
 def describe_event(event: BenchEvent) -> str:
-    """One line about ``event``, e.g. ``[3/12] done isic-unet-none-n40-s0 in 812.4 s``."""
+    """One line about ``event``, e.g. ``[3/12] done darts-n8-s0 in 81.4 s``."""
     head = f"[{event.index}/{event.total}]"
     name = event.run.point.name
     outcome = event.outcome

@@ -47,7 +47,7 @@ class RunPoint:
 
     @property
     def name(self) -> str:
-        """The run directory's name, e.g. ``isic-unet-genseg-n40-s0`` (axes the grid does not set left out)."""
+        """The run directory's name, e.g. ``unroll-n8-s0`` (axes the grid does not set left out)."""
         parts = [f"{axis.prefix}{value}" for axis, value in self.axes] + [f"s{self.seed}"]
         return "-".join(_UNSAFE.sub("_", p) for p in parts)
 
@@ -100,7 +100,7 @@ class GridSpec:
                 differ = sorted(k for k in {*seen.extras, *point.extras} if seen.extras.get(k) != point.extras.get(k))
                 raise ConfigError(
                     f"two grid points share the run directory '{point.name}' but differ in the fixed options "
-                    f"{differ}; put settings that differ only in fixed options into separate benchmarks (--out)."
+                    f"{differ}; put settings that differ only in fixed options into different benchmarks (--out)."
                 )
         return sorted(by_name.values(), key=lambda p: p.seed)
 

@@ -70,6 +70,7 @@ class ToyPipeline(Pipeline):
             weights = torch.softmax(alpha.detach(), 0).tolist()
             losses = [stats.get(f"loss/{k}", float("nan")) for k in ("arch", "gen", "seg")]
             rows.append(",".join(f"{v:.6g}" for v in [i, *losses, *weights]))
+            context.heartbeat(i + 1, config.iterations)
         atomic_write_text(context.run_dir / LOG_FILE, "\n".join(rows) + "\n")
         weights = torch.softmax(alpha.detach(), 0).tolist()
         val_mse, test_mse = evaluate(problem, data, "val"), evaluate(problem, data, "test")

@@ -81,7 +81,7 @@ class GenSegPipeline(Pipeline):
         result = train(
             trainer, validate=validate, run_dir=run_dir, val_every=config.val_every,
             checkpoint_every=config.checkpoint_every, resume=context.resume,
-            progress=context.progress, plateau_patience=config.seg_plateau_patience,
+            progress=context.progress, plateau_patience=config.seg_plateau_patience, heartbeat=context.heartbeat,
         )
         segmenter.load_state_dict(load_weights(run_dir / BEST_SEGMENTER, device))
         save_weights(run_dir / "segmenter.safetensors", segmenter.state_dict())

@@ -172,6 +172,7 @@ def train(
     resume: bool,
     progress: bool,
     plateau_patience: int | None = None,
+    heartbeat: Callable[[int, int], None] = lambda done, total: None,
 ) -> TrainResult:
     """Run ``trainer.step(i)`` for ``i`` in ``[start, trainer.total_iterations)``.
 
@@ -186,6 +187,7 @@ def train(
         checkpoint_every: write the checkpoint every this many iterations.
         resume: continue from ``run_dir/checkpoint.safetensors`` (from the start if there is none).
         plateau_patience: if set, ReduceLROnPlateau (mode max, on validation Dice) for the segmenter.
+        heartbeat: called with ``(iterations done, total)`` after each iteration (``RunContext.heartbeat``).
 
     Raises:
         NumericalError: a NaN/Inf; the message names the iteration, the level and the fix.
@@ -265,6 +267,7 @@ def train(
             # seg_iteration (segmenter updates so far) puts methods with and without a GAN warm-up on one x axis
             seg_iteration = iteration - trainer.segmenter_starts + 1 if trains_segmenter else None
             log.write(iteration, {**row, SEG_ITERATION: seg_iteration})
+            heartbeat(iteration + 1, total)
             if tb is not None:  # tensorboard installed: the same row, α entropies and image grids
                 tb.log(iteration, row, trainer)
             shown = " ".join(f"{k}={v:.3g}" for k, v in row.items() if k in columns or k == "val_dice")
