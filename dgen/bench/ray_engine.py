@@ -81,21 +81,25 @@ class RayEngine:
         ``inherit_fds`` is ignored: the benchmark directory's lock stays with this process."""
         check_jobs(jobs)
         ray = import_ray()
+        emit = on_event or (lambda event: None)
+        outcomes: dict[int, RunOutcome] = {}
+        pending = skip_finished(runs, outcomes, emit)
+        if not pending:  # nothing to run: no cluster needed
+            return GridReport(tuple(outcomes[i] for i in sorted(outcomes)))
         started_here = not ray.is_initialized()
         if started_here:
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            return self._run(ray, runs, jobs, command or DgenRunCommand(), on_event or (lambda event: None))
+            self._run(ray, len(runs), pending, outcomes, jobs, command or DgenRunCommand(), emit)
         finally:
             if started_here:
                 ray.shutdown()
+        return GridReport(tuple(outcomes[i] for i in sorted(outcomes)))
 
-    def _run(self, ray: Any, runs: Sequence[PlannedRun], jobs: int, build: CommandBuilder,
-             emit: Callable[[BenchEvent], None]) -> GridReport:
+    def _run(self, ray: Any, total: int, pending: list[tuple[int, PlannedRun]], outcomes: dict[int, RunOutcome],
+             jobs: int, build: CommandBuilder, emit: Callable[[BenchEvent], None]) -> None:
+        """Submit ``pending`` (at most ``jobs`` in flight) and record each outcome as its task ends."""
         task = ray.remote(execute_run).options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=0)
-        total = len(runs)
-        outcomes: dict[int, RunOutcome] = {}
-        pending = skip_finished(runs, outcomes, emit)
         in_flight: dict[Any, tuple[int, PlannedRun]] = {}
         try:
             while pending or in_flight:
@@ -118,4 +122,3 @@ class RayEngine:
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
-        return GridReport(tuple(outcomes[i] for i in sorted(outcomes)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from dgen.cli import app
 
 from bench.conftest import FAKE_DGEN, calls
 from bench.fake_config import FAKE_RECORDS, FakeBenchConfig
+from bench.test_runner import _alive
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'dgen[ray]'); the ray engine is untested")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -90,3 +92,28 @@ def test_dgen_bench_engine_ray_on_the_command_line(tmp_path, monkeypatch, bench_
     assert "--engine ray" in (tmp_path / "commands.txt").read_text()
     result = CliRunner().invoke(app, args)
     assert "2 runs: 0 ran, 2 already finished" in ANSI.sub("", result.output)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="runs die with their task only on Linux (PDEATHSIG)")
+def test_an_interrupted_grid_cancels_its_tasks_and_a_rerun_resumes_them(tmp_path):
+    names = ["shapes-none-s0", "shapes-genseg-s0"]
+
+    def interrupt(event: BenchEvent) -> None:  # Ctrl-C once both runs have written their config.json
+        if event.kind == "start" and event.index == 2:
+            deadline = time.monotonic() + 60
+            while not all((tmp_path / "runs" / n / "config.json").exists() for n in names):
+                assert time.monotonic() < deadline, "the tasks did not start"
+                time.sleep(0.05)
+            raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        bench(grid(sleep="30"), tmp_path, jobs=2, on_event=interrupt)
+    assert time.monotonic() - started < 25  # the 30 s runs were cancelled, not awaited
+    pids = [int((tmp_path / "runs" / n / "calls.txt").read_text().split()[2]) for n in names]
+    deadline = time.monotonic() + 20
+    while any(map(_alive, pids)):  # the runs die with their cancelled tasks
+        assert time.monotonic() < deadline, "runs outlived their cancelled Ray tasks"
+        time.sleep(0.05)
+    report = bench(grid(sleep="30"), tmp_path, jobs=2)
+    assert report.ok and all(calls(tmp_path / "runs" / n) == ["fresh", "resume"] for n in names)
