@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -83,3 +84,16 @@ def test_plain_lines_when_stdout_is_not_a_terminal(tmp_path):
         view.update(BenchEvent("start", run, 1, 1))
         view.update(BenchEvent("done", run, 1, 1, outcome=RunOutcome(run, "finished", 2.0, 0)))
     assert out.getvalue().splitlines() == ["[1/1] start s0", "[1/1] done s0 in 2.0 s"]
+
+
+def test_a_terminal_gets_the_live_table(tmp_path):
+    out = io.StringIO()
+    run = planned(tmp_path, 0)
+    with grid_view(Console(file=out, force_terminal=True, width=120)) as view:
+        assert view.live
+        view.update(BenchEvent("queue", run, 1, 1))
+        view.update(BenchEvent("start", run, 1, 1))
+        view.update(BenchEvent("fail", run, 1, 1, outcome=RunOutcome(run, "failed", 1.0, 1, "error: no data")))
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    assert "1 runs: 0 done, 0 running, 1 failed" in text and "error: no data" in text
+    assert "[1/1]" not in text  # no plain lines on a terminal
