@@ -30,7 +30,7 @@ from pathlib import Path
 from dgen.errors import ConfigError
 
 __all__ = [
-    "THREADS_ENV_CAP", "RunEntry", "available_cores", "runtime_dir", "set_threads", "fair_share", "share_of", "ThreadShare",
+    "THREADS_ENV_CAP", "RunEntry", "available_cores", "runtime_dir", "set_threads", "fair_share", "share_of", "env_cap", "ThreadShare",
     "check_threads",
 ]
 
@@ -111,7 +111,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _env_cap() -> int | None:
+def env_cap() -> int | None:
+    """The thread count ``OMP_NUM_THREADS`` gives, or None when it is unset or not a whole number >= 1."""
     value = os.environ.get(THREADS_ENV_CAP, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
 
@@ -184,7 +185,7 @@ class ThreadShare:
 
     def compute(self) -> int:
         """The threads this run should use now."""
-        return self.fixed or fair_share(self.cores, self.peers(), _env_cap())
+        return self.fixed or fair_share(self.cores, self.peers(), env_cap())
 
     def refresh(self) -> int:
         """Between iterations: re-size the intra-op pool when the share changed (checked every few seconds)."""

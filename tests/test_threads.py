@@ -157,3 +157,14 @@ def test_dgen_run_sets_the_threads_before_the_pipeline_and_writes_progress(tmp_p
     with pytest.raises(ConfigError, match="threads=0 is invalid"):
         run_pipeline("probe", {}, out=tmp_path / "b", threads=0)
     assert not (tmp_path / "b").exists()  # refused before anything was written
+
+
+def test_the_engines_share_is_capped_by_omp_num_threads(monkeypatch):
+    from dgen.bench.engines import run_share
+    from dgen.threads import available_cores
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert run_share(None, 1) == available_cores() and run_share(3, 1) == 3
+    assert run_share(None, 10**6) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert run_share(None, 1) == 1 and run_share(3, 1) == 3  # an explicit --threads wins

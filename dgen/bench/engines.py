@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from dgen.errors import ConfigError, UnknownNameError
-from dgen.threads import available_cores, check_threads, share_of
+from dgen.threads import available_cores, check_threads, env_cap, share_of
 
 from dgen.bench.plan import PlannedRun
 from dgen.bench.runner import BenchEvent, CommandBuilder, GridReport, run_grid
@@ -31,8 +31,10 @@ class Engine(Protocol):
 
 
 def run_share(threads: int | None, jobs: int) -> int:
-    """The CPU threads of each run: ``threads`` when given, else the cores of this process // ``jobs``."""
-    return check_threads(threads) or share_of(available_cores(), jobs)
+    """The CPU threads of each run: ``threads`` when given, else the cores of this process // ``jobs``
+    (at most ``OMP_NUM_THREADS`` when that is set)."""
+    share = share_of(available_cores(), jobs)
+    return check_threads(threads) or min(share, env_cap() or share)
 
 
 def make_engine(name: str, *, address: str | None = None, threads: int = 1, device: str = "auto") -> Engine:

@@ -24,7 +24,8 @@ def test_toy_declares_its_records():
 def test_dgen_bench_over_toy_gives_a_results_table(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("DGEN_PLUGINS", "")  # the runs load the built-in plugin only: they start faster
-    args = ["bench", str(GRID), "--seed", "0", "--n-train", "8", "--set", "iterations=3", "--out", str(tmp_path)]
+    args = ["bench", str(GRID), "--seed", "0", "--n-train", "8", "--set", "iterations=3", "--jobs", "2",
+            "--out", str(tmp_path)]
     result = CliRunner().invoke(app, args)
     out = ANSI.sub("", result.output)
     assert result.exit_code == 0, out
