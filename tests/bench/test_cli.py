@@ -106,6 +106,11 @@ def test_aggregate_only(tmp_path):
         (["--pipeline", "benchfak", "--out", "{out}"], "unknown pipeline 'benchfak'. Did you mean 'benchfake'?"),
         (["--pipeline", "benchfake", "--set", "iteratons=3", "--out", "{out}"], "Did you mean 'iterations'?"),
         (["--pipeline", "benchfake", "--jobs", "0", "--out", "{out}"], "jobs=0 is invalid"),
+        (["--pipeline", "benchfake", "--threads", "0", "--out", "{out}"], "threads=0 is invalid"),
+        (["--pipeline", "benchfake", "--engine", "rey", "--out", "{out}"], "unknown engine 'rey'. Did you mean 'ray'?"),
+        (["--pipeline", "benchfake", "--address", "auto", "--out", "{out}"], "add --engine ray, or drop it"),
+        (["--pipeline", "benchfake", "--methd", "none", "--out", "{out}"], "Did you mean 'method'?"),
+        (["--pipeline", "benchfake", "--method", "--out", "{out}"], "grid axis --method has no value"),
     ],
 )
 def test_errors_are_one_line_with_exit_1(tmp_path, args, expected):
