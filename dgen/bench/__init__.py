@@ -1,5 +1,6 @@
-"""``dgen bench``: run a grid of experiments, each in its own process and run directory, and aggregate
-their ``metrics.json`` into a table, a CSV file, paired comparisons and figures (docs/bench.md)."""
+"""``dgen bench``: run a grid of experiments of any pipeline that declares its records
+(:class:`dgen.records.Records`), each in its own run directory, as processes here or as Ray tasks, and
+aggregate their ``metrics.json`` into a table, a CSV file, paired comparisons and figures (docs/bench.md)."""
 
 from dgen.bench.aggregate import Aggregate, AggregateOptions, aggregate
 from dgen.bench.bench import run_bench
