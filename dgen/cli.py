@@ -18,10 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 import dgen
-from dgen.bench import (
-    CLASSIC, AggregateOptions, CompareOptions, DgenRunCommand, aggregate, command_line, describe_event, describe_report,
-    grid_spec, read_grid_file, run_bench,
-)
+from dgen.bench.command import add_bench_command
 from dgen.config import load_config_file, parse_assignments
 from dgen.errors import ConfigError, DgenError
 from dgen.plugins import get_plugins
@@ -147,6 +144,9 @@ def run_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     resume: Annotated[Optional[Path], typer.Option(help="Continue the run saved in this directory.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
+    threads: Annotated[
+        Optional[int], typer.Option(help="CPU threads (default: a fair share of the cores this process may use).")
+    ] = None,
 ) -> None:
     """Run a pipeline; options come from its config dataclass and are type-checked.
 
@@ -156,7 +156,8 @@ def run_command(
     with guarded():
         values = _option_values(config, assignments or [], task=task, backbone=backbone, seed=seed)
         values.update(parse_option_args(list(ctx.args)))
-        result = run_pipeline(pipeline, values, out=out, resume=resume, device=device, progress=not no_progress)
+        result = run_pipeline(pipeline, values, out=out, resume=resume, device=device, progress=not no_progress,
+                              threads=threads)
         if result.already_finished:
             print_plain(console, f"run {result.run_dir} had already finished; nothing to do.")
         _render_metrics(result.metrics)
@@ -179,75 +180,7 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-@app.command("bench")
-def bench_command(
-    grid: Annotated[Optional[Path], typer.Argument(help="JSON/TOML grid file (see docs/bench.md).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Benchmark directory: OUT/runs/<run>, OUT/results.md ...")] = None,
-    pipeline: Annotated[Optional[str], typer.Option(help="Pipeline of every run (replaces the file's).")] = None,
-    task: Annotated[Optional[list[str]], typer.Option(help="Task axis (repeatable).")] = None,
-    backbone: Annotated[Optional[list[str]], typer.Option(help="Backbone axis (repeatable).")] = None,
-    method: Annotated[Optional[list[str]], typer.Option(help="Method axis (repeatable).")] = None,
-    n_labeled: Annotated[Optional[list[int]], typer.Option(help="Labelled-images axis (repeatable).")] = None,
-    seed: Annotated[Optional[list[int]], typer.Option(help="Seed axis (repeatable).")] = None,
-    assignments: Annotated[
-        Optional[list[str]], typer.Option("--set", help="Fixed option key=value of every run (repeatable).")
-    ] = None,
-    jobs: Annotated[int, typer.Option(help="Runs at a time.")] = 1,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda, for every run.")] = "auto",
-    aggregate_only: Annotated[
-        bool, typer.Option("--aggregate-only", help="Only aggregate the runs already in --out.")
-    ] = False,
-    metric: Annotated[str, typer.Option(help="Metric plotted and counted in wins.")] = "dice",
-    baseline: Annotated[str, typer.Option(help="Method every other is compared with.")] = "none",
-    classic: Annotated[
-        Optional[list[str]], typer.Option(help=f"Classic augmentation methods (default {', '.join(CLASSIC)}).")
-    ] = None,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples of each interval.")] = 10_000,
-    report: Annotated[
-        Optional[Path], typer.Option(help="Also write the report here (e.g. docs/results.md), figures beside it.")
-    ] = None,
-) -> None:
-    """Run a grid of `dgen run` experiments, each in its own process and run directory; then write
-    results.csv, results.md and plots from every finished run."""
-    with guarded():
-        if out is None:
-            raise ConfigError("dgen bench needs --out DIR, the benchmark directory; e.g. --out bench/isic.")
-        axes = {"task": task, "backbone": backbone, "method": method, "n_labeled": n_labeled, "seed": seed}
-        axes = {k: v for k, v in axes.items() if v}
-        compare = CompareOptions(baseline=baseline, classic=tuple(classic or CLASSIC), resamples=resamples)
-        outcome = None
-        if aggregate_only:
-            if grid or pipeline or axes or assignments:
-                raise ConfigError(
-                    "--aggregate-only reads the runs already in --out; drop the grid file and grid options."
-                )
-        else:
-            spec = grid_spec(read_grid_file(grid) if grid else None, pipeline=pipeline, axes=axes,
-                             extras=parse_assignments(assignments or []))
-            outcome = run_bench(spec, out, jobs=jobs, command=DgenRunCommand(device=device),
-                                record=command_line(_bench_argv(grid, pipeline, axes, assignments, out, jobs, device),
-                                                    os.environ),
-                                on_event=lambda e: console.print(describe_event(e), markup=False, soft_wrap=True))
-            console.print(describe_report(outcome), markup=False, soft_wrap=True)
-        result = aggregate(out, AggregateOptions(metric=metric, compare=compare, report=report))
-        written = f"{result.markdown}" + (f" (and {report})" if report is not None else "")
-        console.print(f"results: {written}, {result.csv} and {len(result.plots)} plots", soft_wrap=True)
-        if outcome is not None and not outcome.ok:
-            raise typer.Exit(1)
-
-
-def _bench_argv(
-    grid: Path | None, pipeline: str | None, axes: dict[str, list[Any]], assignments: list[str] | None, out: Path,
-    jobs: int, device: str,
-) -> list[str]:
-    """The arguments of a ``dgen bench`` command that runs this grid again (for ``OUT/commands.txt``)."""
-    argv = ["bench", *([str(grid)] if grid else []), *(["--pipeline", pipeline] if pipeline else [])]
-    for axis, values in axes.items():
-        argv += [part for value in values for part in (f"--{axis.replace('_', '-')}", str(value))]
-    argv += [part for assignment in assignments or [] for part in ("--set", assignment)]
-    argv += ["--out", str(out), *(["--jobs", str(jobs)] if jobs != 1 else []),
-             *(["--device", device] if device != "auto" else [])]
-    return argv
+add_bench_command(app, guarded, console)
 
 
 _commands_loaded: list[bool] = []

@@ -5,10 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+
+from dgen.records import Records
 
 __all__ = ["Pipeline", "RunContext"]
 
@@ -22,12 +25,16 @@ class RunContext:
         device: the torch device to compute on.
         resume: continue the run saved in ``run_dir`` instead of starting afresh.
         progress: show a progress bar.
+        heartbeat: call ``heartbeat(done, total)`` after each iteration: it writes ``progress.json`` (shown
+            live by ``dgen bench``) and re-sizes the run's CPU thread share between iterations
+            (:class:`dgen.progress.Heartbeat`).
     """
 
     run_dir: Path
     device: torch.device
     resume: bool = False
     progress: bool = True
+    heartbeat: Callable[[int, int], None] = lambda done, total: None
 
 
 class Pipeline(ABC):
@@ -42,10 +49,13 @@ class Pipeline(ABC):
 
     ``presets`` names sets of values for the options left at ``None`` (``{"cpu":
     {"iterations": 1000}}``); the pipeline applies them itself, ``--help`` shows them.
+    ``records`` declares what its runs record, for ``dgen bench`` (:class:`dgen.records.Records`;
+    None: the pipeline cannot be benchmarked).
     """
 
     config_class: ClassVar[type]
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    records: ClassVar[Records | None] = None
 
     @abstractmethod
     def run(self, config: Any, context: RunContext) -> dict[str, Any]:

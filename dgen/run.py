@@ -19,12 +19,12 @@ from dgen.device import resolve_device
 from dgen.errors import ConfigError, ResumeError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import registry
-from dgen.rundir import check_fresh_run_dir, disk_errors, fresh_start
+from dgen.outdir import check_fresh_run_dir, disk_errors, fresh_start
+from dgen.progress import Heartbeat
+from dgen.rundir import CONFIG_FILE, METRICS_FILE
+from dgen.threads import ThreadShare
 
 __all__ = ["RunResult", "run_pipeline", "default_run_dir", "CONFIG_FILE", "METRICS_FILE"]
-
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,13 +96,16 @@ def run_pipeline(
     resume: Path | None = None,
     device: str = "auto",
     progress: bool = True,
+    threads: int | None = None,
 ) -> RunResult:
     """Run pipeline ``name`` with option ``values`` (strings or JSON values).
 
     A fresh run writes ``config.json`` into ``out`` (default :func:`default_run_dir`);
     with ``resume`` the saved configuration is used, given values must agree with it,
-    and a run that already wrote ``metrics.json`` is not run again.
+    and a run that already wrote ``metrics.json`` is not run again. ``threads``: the CPU threads of the
+    run (None: its fair share of the cores, see :mod:`dgen.threads`), set before the pipeline starts.
     """
+    share = ThreadShare(threads)  # checks the value before anything is written
     pipeline: Pipeline = registry("pipelines").create(name)
     config_class = pipeline.config_class
     values = dict(values)
@@ -125,9 +128,11 @@ def run_pipeline(
         if (run_dir / CONFIG_FILE).exists():
             raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out.")
         check_fresh_run_dir(run_dir, CONFIG_FILE)
-        start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
-    context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress)
-    with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start:
+        start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "
+")
+    context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress,
+                         heartbeat=Heartbeat(run_dir, share=share))
+    with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start, share:
         if resume is not None:
             remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint
         metrics = pipeline.run(config, context)

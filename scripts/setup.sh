@@ -20,6 +20,7 @@ if ! "$venv/bin/python" -c "import torch, torchvision" 2>/dev/null; then
   # shellcheck disable=SC2086
   "${pip[@]}" install $torch_spec
 fi
-"${pip[@]}" install --no-build-isolation -e ".[test]" -e plugins/genseg
+# the ray extra: CI runs the tests of dgen bench --engine ray (tests/bench/test_ray.py skip without it)
+"${pip[@]}" install --no-build-isolation -e ".[test,ray]" -e plugins/genseg
 "$venv/bin/python" -c "import dgen, dgen_genseg, torch; print(f'dgen {dgen.__version__} ready (torch {torch.__version__})')"
 echo "$want" > "$stamp"

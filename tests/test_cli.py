@@ -118,19 +118,20 @@ def test_list_unknown_kind_is_one_red_line_with_the_closest_match(monkeypatch):
 def test_run_passes_options_to_run_pipeline(recorded, tmp_path):
     result = invoke(
         "run", "fake", "--task", "derm", "--backbone", "unet", "--seed", "7", "--set", "iterations=3",
-        "--set", "lr = 0.5", "--out", str(tmp_path), "--device", "cpu", "--no-progress",
+        "--set", "lr = 0.5", "--out", str(tmp_path), "--device", "cpu", "--no-progress", "--threads", "3",
     )
     assert result.exit_code == 0, result.output
     assert recorded == [{
         "name": "fake",
         "values": {"iterations": "3", "lr": "0.5", "task": "derm", "backbone": "unet", "seed": 7},
-        "out": tmp_path, "resume": None, "device": "cpu", "progress": False,
+        "out": tmp_path, "resume": None, "device": "cpu", "progress": False, "threads": 3,
     }]
 
 
 def test_run_defaults(recorded):
     assert invoke("run", "fake").exit_code == 0
-    assert recorded == [{"name": "fake", "values": {}, "out": None, "resume": None, "device": "auto", "progress": True}]
+    assert recorded == [{"name": "fake", "values": {}, "out": None, "resume": None, "device": "auto", "progress": True,
+                         "threads": None}]
 
 
 def test_config_file_is_merged_and_set_and_options_override_it(recorded, tmp_path):

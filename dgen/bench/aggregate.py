@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from dgen.errors import ConfigError, DataError, UnknownNameError
+from dgen.records import Records
 
-from dgen.bench.collect import Collected, collect_runs, write_csv
+from dgen.bench.collect import TEST_SIZE_KEY, Collected, collect_runs, runs_pipelines, write_csv
 from dgen.bench.commands import read_commands
-from dgen.bench.compare import CompareOptions, Comparison, best_classic, compare_methods
+from dgen.bench.compare import CompareOptions, Comparison, best_choices, compare_methods, compare_options
+from dgen.bench.pipelines import pipeline_records
+from dgen.bench.plan import RUNS_DIR
 from dgen.bench.plots import bar_plots, curve_plots
 from dgen.bench.table import render_markdown
 from dgen.bench.valcurves import setting_curves, val_curve_plots
 
-__all__ = ["RESULTS_CSV", "RESULTS_MD", "NOTES_MD", "PLOTS_DIR", "AggregateOptions", "Aggregate", "aggregate"]
+__all__ = ["RESULTS_CSV", "RESULTS_MD", "NOTES_MD", "PLOTS_DIR", "AggregateOptions", "Aggregate", "aggregate",
+           "runs_records"]
 
 RESULTS_CSV = "results.csv"
 RESULTS_MD = "results.md"
@@ -34,12 +38,31 @@ PLOTS_DIR = "plots"
 
 @dataclass(frozen=True)
 class AggregateOptions:
-    """``metric`` is plotted and counts the seeds a method wins; it is compared first. ``report``: a
-    second copy of the markdown (figures in the folder of its name), or None."""
+    """How to aggregate; None takes what the runs' pipeline declares (its :class:`~dgen.records.Records`).
 
-    metric: str = "dice"
-    compare: CompareOptions = field(default_factory=CompareOptions)
+    Attributes:
+        metric: plotted, compared first, counts the seeds a value wins (default: the headline metric).
+        compare: the comparison (default: :func:`~dgen.bench.compare.compare_options` of the records).
+        report: a second copy of the markdown (figures in the folder of its name), or None.
+        records: how to read the runs (default: those of the pipeline named by the runs' ``config.json``).
+    """
+
+    metric: str | None = None
+    compare: CompareOptions | None = None
     report: Path | None = None
+    records: Records | None = None
+
+
+def runs_records(out: Path) -> Records:
+    """The records of the one pipeline whose runs are under ``out/runs`` (``DataError`` for none or several)."""
+    pipelines = runs_pipelines(out)
+    if not pipelines:
+        raise DataError(f"{Path(out) / RUNS_DIR} holds no finished run with test metrics (no run at all); "
+                        f"run the grid first: dgen bench GRID --out {out}.")
+    if len(pipelines) > 1:
+        raise DataError(f"{Path(out) / RUNS_DIR} holds runs of {len(pipelines)} pipelines ({', '.join(pipelines)}); "
+                        f"a benchmark directory holds the runs of one pipeline: move the others to another --out.")
+    return pipeline_records(pipelines[0])
 
 
 @dataclass(frozen=True)
@@ -65,36 +88,39 @@ def aggregate(out: Path, options: AggregateOptions | None = None) -> Aggregate:
     if options.report is not None and (Path(options.report).suffix != ".md" or Path(options.report).is_dir()):
         raise ConfigError(f"report {options.report} is not a markdown file path: give one ending in .md, "
                           f"e.g. --report docs/results.md (its figures go to docs/results/).")
-    collected = collect_runs(out)
+    records = options.records or runs_records(out)
+    metric = options.metric or records.headline
+    collected = collect_runs(out, records)
     rows = collected.rows
     if not rows:
         raise DataError(
             f"{out / 'runs'} holds no finished run with test metrics ({len(collected.unfinished)} unfinished); "
             f"run the grid first: dgen bench GRID --out {out}."
         )
-    available = sorted({k for r in rows for k in r.scores if k != "n"})
-    if options.metric not in available:
-        raise UnknownNameError("metric of these runs", options.metric, available)
-    metrics = tuple(m for m in dict.fromkeys([options.metric, *options.compare.metrics]) if m in available)
-    compare = replace(options.compare, metrics=metrics)
+    available = sorted({k for r in rows for k in r.scores if k != TEST_SIZE_KEY})
+    if metric not in available:
+        raise UnknownNameError("metric of these runs", metric, available)
+    base_compare = options.compare or compare_options(records)
+    metrics = tuple(m for m in dict.fromkeys([metric, *base_compare.metrics]) if m in available)
+    compare = replace(base_compare, metrics=metrics)
     plots = out / PLOTS_DIR
     plots.mkdir(exist_ok=True)
     for old in plots.glob("*.png"):  # figures of settings no longer on disk
         old.unlink()
-    val_curves = setting_curves(out, rows, options.metric)
+    val_curves = setting_curves(out, rows, metric, records)
     figures: dict[str, Mapping[Any, Path]] = {
-        "bars": bar_plots(rows, plots, options.metric, compare),
-        "curves": curve_plots(rows, plots, options.metric, compare),
-        "val_figures": val_curve_plots(val_curves, plots, options.metric, compare),
+        "bars": bar_plots(rows, plots, metric, compare, records),
+        "curves": curve_plots(rows, plots, metric, compare, records),
+        "val_figures": val_curve_plots(val_curves, plots, metric, compare, records),
     }
     comparisons = tuple(compare_methods(rows, compare))
-    write_csv(rows, out / RESULTS_CSV)
-    choices, commands = best_classic(rows, compare), read_commands(out)
+    write_csv(rows, out / RESULTS_CSV, records)
+    choices, commands = best_choices(rows, compare), read_commands(out)
     notes = (out / NOTES_MD).read_text(encoding="utf-8") if (out / NOTES_MD).is_file() else ""
 
     def render(figures: Mapping[str, Mapping[Any, Path]], base: Path) -> str:
         return render_markdown(collected, comparisons, choices, figures["bars"], figures["curves"], options=compare,
-                               metric=options.metric, base=base, val_curves=val_curves,
+                               metric=metric, base=base, val_curves=val_curves,
                                val_figures=figures["val_figures"], commands=commands, notes=notes)
 
     (out / RESULTS_MD).write_text(render(figures, out), encoding="utf-8")

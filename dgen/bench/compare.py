@@ -1,57 +1,72 @@
-"""Comparing methods within a setting: each against the baseline and against the best classic augmentation.
+"""Comparing the values of the compared axis within a setting: each against the baseline and against
+every reference the pipeline declares (:class:`dgen.records.BestOf`).
 
-The best classic augmentation of a setting (task, backbone, n_labeled) is the classic method with the
-highest mean *validation* score over seeds: the choice never looks at a test set, so the comparison
-against it is not biased by selecting on the data it is scored on. (Validation data also selected
-each run's checkpoint, so the chosen method's validation score is optimistic; that favours the
-baseline, not the challenger.)
+A :class:`~dgen.records.BestOf` reference of a setting is the candidate with the highest mean
+*validation* score over seeds: the choice never looks at a test set, so the comparison against it
+is not biased by selecting on the data it is scored on. (Validation data also selected each run's
+checkpoint, so the chosen value's validation score is optimistic; that favours the reference, not
+the challenger.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dgen.records import BestOf, Records
 
 from dgen.bench.collect import ResultRow, Setting, seed_table, sort_key
 from dgen.bench.stats import PairedDifference, mean_sd, paired_difference
 
 __all__ = [
-    "CLASSIC", "LOWER_IS_BETTER", "CompareOptions", "ClassicChoice", "Comparison", "best_classic",
-    "compare_methods", "method_order",
+    "CompareOptions", "compare_options", "Choice", "Comparison", "best_choices", "compare_methods", "method_order",
 ]
-
-#: the classic paired augmentations of the GenSeg pipeline (the paper's baselines).
-CLASSIC: tuple[str, ...] = ("rotate", "flip", "translate", "combine")
-#: metrics where a smaller value is better.
-LOWER_IS_BETTER = frozenset({"hd95"})
 
 
 @dataclass(frozen=True)
 class CompareOptions:
-    """How methods are compared.
+    """How compared values are compared (:func:`compare_options` fills it from a pipeline's records).
 
     Attributes:
-        baseline: the method every other one is compared against (real pairs only).
-        classic: the classic augmentation methods; the best of them is the second reference.
+        baseline: the value every other one is compared against, or None.
+        references: further references, each the best of its candidates on validation.
         metrics: the test metrics compared.
-        select_metric: the validation metric that chooses the best classic augmentation.
+        select_metric: the validation metric that chooses each reference.
+        lower_is_better: metrics where a smaller value wins.
         resamples, level, seed: of the bootstrap interval.
     """
 
-    baseline: str = "none"
-    classic: tuple[str, ...] = CLASSIC
-    metrics: tuple[str, ...] = ("dice", "jaccard")
-    select_metric: str = "dice"
+    baseline: str | None = None
+    references: tuple[BestOf, ...] = ()
+    metrics: tuple[str, ...] = ()
+    select_metric: str = ""
+    lower_is_better: tuple[str, ...] = ()
     resamples: int = 10_000
     level: float = 0.95
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class ClassicChoice:
-    """The best classic augmentation of a setting and the mean validation score of every candidate."""
+def compare_options(
+    records: Records, *, baseline: str | None = None, candidates: Sequence[str] | None = None, **changes: Any
+) -> CompareOptions:
+    """The comparison the pipeline's ``records`` declare; ``baseline`` replaces its baseline, ``candidates``
+    the candidates of its first reference; ``changes`` set other fields (``resamples=200``)."""
+    references = records.references
+    if candidates is not None and references:
+        references = (replace(references[0], candidates=tuple(candidates)), *references[1:])
+    options = CompareOptions(baseline=baseline or records.baseline, references=references,
+                             metrics=records.paired_metrics or records.metrics,
+                             select_metric=records.headline, lower_is_better=records.lower_is_better)
+    return replace(options, **changes)
 
-    method: str
+
+@dataclass(frozen=True)
+class Choice:
+    """The value a reference chose in a setting and the mean validation score of every candidate."""
+
+    reference: BestOf
+    variant: str
     val_means: Mapping[str, float]
 
 
@@ -59,7 +74,7 @@ class ClassicChoice:
 class Comparison:
     """``method`` minus ``reference`` on one test set of one setting, per metric.
 
-    ``against`` is ``"baseline"`` or ``"best classic"``.
+    ``against`` is ``"baseline"`` or the label of a :class:`~dgen.records.BestOf` reference.
     """
 
     setting: Setting
@@ -71,48 +86,50 @@ class Comparison:
     differences: Mapping[str, PairedDifference] = field(default_factory=dict)
 
 
-def method_order(methods: Iterable[str], options: CompareOptions) -> list[str]:
-    """The baseline first, then the classic methods in their order, then the others alphabetically."""
-    fixed = [options.baseline, *options.classic]
-    present = set(methods)
+def method_order(values: Iterable[str], options: CompareOptions) -> list[str]:
+    """The baseline first, then every reference's candidates in their order, then the others alphabetically."""
+    fixed = list(dict.fromkeys([*([options.baseline] if options.baseline else []),
+                                *(c for ref in options.references for c in ref.candidates)]))
+    present = set(values)
     return [m for m in fixed if m in present] + sorted(present - set(fixed))
 
 
-def best_classic(rows: Sequence[ResultRow], options: CompareOptions) -> dict[Setting, ClassicChoice]:
-    """For each setting with validation scores for a classic method, the best one (ties: first in ``classic``)."""
+def best_choices(rows: Sequence[ResultRow], options: CompareOptions) -> dict[Setting, list[Choice]]:
+    """For each setting, the choice of every reference that has validation scores for a candidate there
+    (ties: the first in ``candidates``)."""
     table = seed_table(rows, value=lambda r: r.val.get(options.select_metric), group=lambda r: r.setting)
-    choices = {}
-    for setting, methods in table.items():
-        means = {m: mean_sd(list(methods[m].values()))[0] for m in options.classic if m in methods}
-        if means:
-            best = max(means, key=lambda m: (means[m], -options.classic.index(m)))
-            choices[setting] = ClassicChoice(best, means)
+    choices: dict[Setting, list[Choice]] = {}
+    for setting, values in table.items():
+        for ref in options.references:
+            means = {m: mean_sd(list(values[m].values()))[0] for m in ref.candidates if m in values}
+            if means:
+                best = max(means, key=lambda m: (means[m], -ref.candidates.index(m)))
+                choices.setdefault(setting, []).append(Choice(ref, best, means))
     return choices
 
 
 def compare_methods(rows: Sequence[ResultRow], options: CompareOptions) -> list[Comparison]:
-    """Every method against the baseline and against its setting's best classic augmentation, on every test set."""
+    """Every value against the baseline and against each reference of its setting, on every test set."""
     tables = {
         metric: seed_table(rows, value=lambda r, m=metric: r.scores.get(m), group=lambda r: (r.setting, r.test_set))
         for metric in options.metrics
     }
     in_domain = {(r.setting, r.test_set): r.in_domain for r in rows}
-    choices = best_classic(rows, options)
+    choices = best_choices(rows, options)
     comparisons = []
     for group in sorted(in_domain, key=lambda g: (*map(sort_key, g[0]), not in_domain[g], g[1])):
-        methods = {m for table in tables.values() for m in table.get(group, {})}
-        references = [("baseline", options.baseline)]
-        if group[0] in choices:
-            references.append(("best classic", choices[group[0]].method))
+        values = {m for table in tables.values() for m in table.get(group, {})}
+        references = [("baseline", options.baseline)] if options.baseline else []
+        references += [(c.reference.label, c.variant) for c in choices.get(group[0], [])]
         for against, reference in references:
-            if reference not in methods:
+            if reference not in values:
                 continue
-            skip = {reference} | ({options.baseline} if against == "best classic" else set())
-            for method in method_order(methods - skip, options):
+            skip = {reference} | ({options.baseline} if against != "baseline" else set())
+            for method in method_order(values - skip, options):
                 differences = {
                     metric: paired_difference(
                         table[group][method], table[group][reference], resamples=options.resamples,
-                        level=options.level, seed=options.seed, higher_is_better=metric not in LOWER_IS_BETTER,
+                        level=options.level, seed=options.seed, higher_is_better=metric not in options.lower_is_better,
                     )
                     for metric, table in tables.items()
                     if method in table.get(group, {}) and reference in table.get(group, {})

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from dgen.config import build_config, config_to_dict
 from dgen.errors import ConfigError, DataError
-from dgen.plugins import registry
-from dgen.run import CONFIG_FILE, METRICS_FILE
+from dgen.rundir import CONFIG_FILE, METRICS_FILE
 
+from dgen.bench.pipelines import pipeline_config_class
 from dgen.bench.spec import GridSpec, RunPoint
 
 __all__ = ["RUNS_DIR", "RunState", "PlannedRun", "plan_grid", "pipeline_config_class", "run_state", "read_run_file"]
@@ -42,11 +42,6 @@ def run_state(run_dir: Path) -> RunState:
     if (run_dir / METRICS_FILE).is_file():
         return "finished"
     return "unfinished" if (run_dir / CONFIG_FILE).is_file() else "new"
-
-
-def pipeline_config_class(pipeline: str) -> type:
-    """The config dataclass of a registered pipeline (unknown names list the registered ones)."""
-    return registry("pipelines").create(pipeline).config_class
 
 
 def read_run_file(path: Path) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Figures of a benchmark (matplotlib, drawn off-screen with the Agg canvas, no pyplot state).
 
-* bars: one figure per setting, one panel per test set, a bar per method (mean over seeds) with one
-  dot per seed, as in the GenSeg paper's Fig. 2;
-* curves: per task and backbone with at least two values of ``n_labeled``, the metric against
-  ``n_labeled``, one line per method (mean over seeds) with a band of +-1 sd.
+* bars: one figure per setting, one panel per test set, a bar per compared value (mean over seeds)
+  with one dot per seed;
+* curves: when the records declare a ``sweep`` axis, per setting of the other axes with at least two
+  values of it, the metric against the sweep value, one line per compared value (mean over seeds)
+  with a band of +-1 sd.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dgen.records import Records
+
 from dgen.bench.collect import ResultRow, Setting, seed_table, setting_title, sort_key
 from dgen.bench.compare import CompareOptions, method_order
 from dgen.bench.stats import mean_sd
 
-__all__ = ["bar_plots", "curve_plots", "slug"]
+__all__ = ["bar_plots", "curve_plots", "slug", "setting_parts"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 _PANEL = (3.6, 3.2)  # inches per test-set panel
@@ -27,6 +30,12 @@ _PANEL = (3.6, 3.2)  # inches per test-set panel
 def slug(*parts: Any) -> str:
     """A file-name-safe ``a-b-c`` of the parts that are not None."""
     return "-".join(_UNSAFE.sub("_", str(p)) for p in parts if p is not None)
+
+
+def setting_parts(setting: Setting, records: Records, axes: Sequence[str] | None = None) -> list[str | None]:
+    """``["shapes", "n8"]``: each value with its axis's prefix (None for absent values), for :func:`slug`."""
+    names = records.setting_axes if axes is None else axes
+    return [None if v is None else f"{records.axis(n).prefix}{v}" for n, v in zip(names, setting)]
 
 
 def _test_sets(rows: Sequence[ResultRow]) -> list[str]:
@@ -41,7 +50,7 @@ def _panel_title(rows: Sequence[ResultRow], test_set: str) -> str:
 
 def _colors(rows: Sequence[ResultRow], options: CompareOptions) -> dict[str, str]:
     """One colour per method, the same in every panel and figure."""
-    return {m: f"C{i % 10}" for i, m in enumerate(method_order({str(r.method) for r in rows}, options))}
+    return {m: f"C{i % 10}" for i, m in enumerate(method_order({str(r.variant) for r in rows}, options))}
 
 
 def _zoom(ax: Any, values: Sequence[float]) -> None:
@@ -57,8 +66,10 @@ def _figure(panels: int) -> Any:
     return Figure(figsize=(_PANEL[0] * panels, _PANEL[1]), layout="constrained")
 
 
-def bar_plots(rows: Sequence[ResultRow], directory: Path, metric: str, options: CompareOptions) -> dict[Setting, Path]:
-    """Write ``bars-<task>-<backbone>-n<N>-<metric>.png`` for every setting; returns their paths."""
+def bar_plots(
+    rows: Sequence[ResultRow], directory: Path, metric: str, options: CompareOptions, records: Records
+) -> dict[Setting, Path]:
+    """Write ``bars-<setting>-<metric>.png`` for every setting; returns their paths."""
     paths: dict[Setting, Path] = {}
     for setting in sorted({r.setting for r in rows}, key=lambda s: tuple(map(sort_key, s))):
         mine = [r for r in rows if r.setting == setting]
@@ -81,47 +92,55 @@ def bar_plots(rows: Sequence[ResultRow], directory: Path, metric: str, options: 
             _zoom(ax, [v for per_seed in table[test_set].values() for v in per_seed.values()])
             ax.set_title(_panel_title(mine, test_set), fontsize=9)
             ax.set_ylabel(metric)
-        fig.suptitle(f"{setting_title(setting)}: mean over seeds (bar), one dot per seed", fontsize=10)
-        path = directory / f"bars-{slug(*setting[:2], None if setting[2] is None else f'n{setting[2]}', metric)}.png"
+        fig.suptitle(f"{setting_title(setting, records)}: mean over seeds (bar), one dot per seed", fontsize=10)
+        path = directory / f"bars-{slug(*setting_parts(setting, records), metric)}.png"
         fig.savefig(path, dpi=110)
         paths[setting] = path
     return paths
 
 
 def curve_plots(
-    rows: Sequence[ResultRow], directory: Path, metric: str, options: CompareOptions
-) -> dict[tuple[Any, Any], Path]:
-    """Write ``curves-<task>-<backbone>-<metric>.png`` for every task and backbone with several
-    ``n_labeled``; returns their paths."""
-    paths: dict[tuple[Any, Any], Path] = {}
-    for key in sorted({(r.task, r.backbone) for r in rows}, key=lambda k: tuple(map(sort_key, k))):
-        mine = [r for r in rows if (r.task, r.backbone) == key and r.n_labeled is not None]
-        if len({r.n_labeled for r in mine}) < 2:
+    rows: Sequence[ResultRow], directory: Path, metric: str, options: CompareOptions, records: Records
+) -> dict[Setting, Path]:
+    """Write ``curves-<setting without the sweep axis>-<metric>.png`` for every such setting with several
+    sweep values; returns their paths (none when the records declare no sweep axis)."""
+    if records.sweep is None:
+        return {}
+    at = records.setting_axes.index(records.sweep)
+    others = tuple(n for n in records.setting_axes if n != records.sweep)
+
+    def key(row: ResultRow) -> Setting:
+        return row.setting[:at] + row.setting[at + 1:]
+
+    paths: dict[Setting, Path] = {}
+    for group in sorted({key(r) for r in rows}, key=lambda k: tuple(map(sort_key, k))):
+        mine = [r for r in rows if key(r) == group and r.setting[at] is not None]
+        if len({r.setting[at] for r in mine}) < 2:
             continue
-        table = seed_table(mine, value=lambda r: r.scores.get(metric), group=lambda r: (r.test_set, r.n_labeled))
+        table = seed_table(mine, value=lambda r: r.scores.get(metric), group=lambda r: (r.test_set, r.setting[at]))
         test_sets = _test_sets(mine)
         colors = _colors(mine, options)
         fig = _figure(len(test_sets))
         axes = fig.subplots(1, len(test_sets), squeeze=False)[0]
         for ax, test_set in zip(axes, test_sets):
-            ns = sorted(n for t, n in table if t == test_set)
-            methods = method_order({m for n in ns for m in table[(test_set, n)]}, options)
-            for method in methods:
-                points = [(n, *mean_sd(list(table[(test_set, n)][method].values())))
-                          for n in ns if method in table[(test_set, n)]]
+            xs_all = sorted(x for t, x in table if t == test_set)
+            for method in method_order({m for x in xs_all for m in table[(test_set, x)]}, options):
+                points = [(x, *mean_sd(list(table[(test_set, x)][method].values())))
+                          for x in xs_all if method in table[(test_set, x)]]
                 xs, means, sds = zip(*points)
                 ax.plot(xs, means, marker="o", color=colors[method], label=method)
                 spread = [0.0 if math.isnan(s) else s for s in sds]  # one seed: no band
                 low = [m - s for m, s in zip(means, spread)]
                 high = [m + s for m, s in zip(means, spread)]
                 ax.fill_between(xs, low, high, color=colors[method], alpha=0.15)
-            ax.set_xticks(ns)
-            ax.set_xlabel("labelled images (n_labeled)")
+            ax.set_xticks(xs_all)
+            ax.set_xlabel(records.sweep)
             ax.set_ylabel(metric)
             ax.set_title(_panel_title(mine, test_set), fontsize=9)
             ax.legend(fontsize=7)
-        fig.suptitle(f"{setting_title((*key, None))}: mean ± sd over seeds", fontsize=10)
-        path = directory / f"curves-{slug(*key, metric)}.png"
+        title = setting_title(group, records, others)
+        fig.suptitle(f"{title + ': ' if title else ''}mean ± sd over seeds", fontsize=10)
+        path = directory / f"curves-{slug(*setting_parts(group, records, others), metric)}.png"
         fig.savefig(path, dpi=110)
-        paths[key] = path
+        paths[group] = path
     return paths

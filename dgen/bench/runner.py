@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dgen.errors import ConfigError
-from dgen.run import METRICS_FILE
+from dgen.rundir import BENCH_LOG, METRICS_FILE
 
 from dgen.bench.plan import PlannedRun
 from dgen.bench.process import child_preexec
 
 __all__ = [
     "LOG_FILE", "CommandBuilder", "DgenRunCommand", "RunOutcome", "BenchEvent", "GridReport", "run_grid",
-    "last_error_line", "describe_event", "describe_report",
+    "start_run", "run_outcome", "skip_finished", "check_jobs", "last_error_line", "describe_event", "describe_report",
 ]
 
 #: each run's log, in its run directory.
-LOG_FILE = "bench.log"
+LOG_FILE = BENCH_LOG
 #: builds the command line of one planned run.
 CommandBuilder = Callable[[PlannedRun], list[str]]
 _DIRECT_OPTIONS = ("task", "backbone", "seed")  # options `dgen run` takes directly; the rest go through --set
@@ -45,7 +45,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
-        return "none"
+        return "null"
     if isinstance(value, (list, tuple)):
         return ",".join(_as_text(v) for v in value)
     if isinstance(value, dict):
@@ -61,10 +61,12 @@ class DgenRunCommand:
     Attributes:
         device: passed to ``--device``.
         prefix: the program that takes ``run ...`` arguments (default ``python -m dgen.cli``).
+        threads: passed to ``--threads`` (the run's CPU threads), or None (the run takes its fair share).
     """
 
     device: str = "auto"
     prefix: tuple[str, ...] = (sys.executable, "-m", "dgen.cli")
+    threads: int | None = None
 
     def __call__(self, run: PlannedRun) -> list[str]:
         point = run.point
@@ -79,7 +81,8 @@ class DgenRunCommand:
             for key, value in options.items():
                 command += ["--set", f"{key}={_as_text(value)}"]
             command += ["--out", str(run.run_dir)]
-        return command + ["--device", self.device, "--no-progress"]
+        threads = ["--threads", str(self.threads)] if self.threads is not None else []
+        return command + ["--device", self.device, *threads, "--no-progress"]
 
 
 @dataclass(frozen=True)
@@ -107,12 +110,13 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class BenchEvent:
-    """A progress event: ``start`` (with the command), or ``skip``/``done``/``fail`` (with the outcome).
+    """A progress event: ``queue`` (every run to run, before any starts), ``start`` (with the command), or
+    ``skip``/``done``/``fail`` (with the outcome).
 
     ``index`` counts from 1 over the ``total`` planned runs.
     """
 
-    kind: Literal["start", "skip", "done", "fail"]
+    kind: Literal["queue", "start", "skip", "done", "fail"]
     run: PlannedRun
     index: int
     total: int
@@ -156,28 +160,29 @@ class _Active:
     started: float
 
 
-def _start(run: PlannedRun, command: list[str], inherit_fds: Sequence[int]) -> subprocess.Popen:
+def start_run(run: PlannedRun, command: Sequence[str], inherit_fds: Sequence[int] = ()) -> subprocess.Popen:
+    """Start ``command`` for ``run``: its output appended to the run's ``bench.log`` (headed by the command),
+    the process tied to this one (it gets SIGTERM when this process dies, on Linux). ``OSError`` when the
+    program cannot be started."""
     run.run_dir.mkdir(parents=True, exist_ok=True)
     with open(run.run_dir / LOG_FILE, "ab") as log:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         log.write(f"# dgen bench {stamp}: {shlex.join(command)}\n".encode())
         log.flush()
         return subprocess.Popen(  # the child keeps its own copy of the log descriptor
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=child_preexec(), pass_fds=tuple(inherit_fds),
         )
 
 
-def _finish(active: _Active) -> RunOutcome:
-    code = active.process.returncode
-    seconds = time.monotonic() - active.started
-    log = active.run.run_dir / LOG_FILE
+def run_outcome(run: PlannedRun, code: int, seconds: float) -> RunOutcome:
+    """The outcome of ``run`` whose process exited with ``code``: failed (non-zero, or no ``metrics.json``)
+    with the last error line of its log, else finished."""
     if code != 0:
-        return RunOutcome(active.run, "failed", seconds, code, last_error_line(log))
-    if not (active.run.run_dir / METRICS_FILE).is_file():
-        error = f"the run exited 0 but wrote no {METRICS_FILE}; see its log"
-        return RunOutcome(active.run, "failed", seconds, code, error)
-    return RunOutcome(active.run, "finished", seconds, code)
+        return RunOutcome(run, "failed", seconds, code, last_error_line(run.run_dir / LOG_FILE))
+    if not (run.run_dir / METRICS_FILE).is_file():
+        return RunOutcome(run, "failed", seconds, code, f"the run exited 0 but wrote no {METRICS_FILE}; see its log")
+    return RunOutcome(run, "finished", seconds, code)
 
 
 def _stop(processes: Sequence[subprocess.Popen], grace: float = 30.0) -> None:
@@ -191,6 +196,28 @@ def _stop(processes: Sequence[subprocess.Popen], grace: float = 30.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def check_jobs(jobs: int) -> None:
+    """``ConfigError`` unless ``jobs`` is a whole number >= 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs={jobs!r} is invalid; give a whole number >= 1 (runs at a time), e.g. --jobs 2.")
+
+
+def skip_finished(
+    runs: Sequence[PlannedRun], outcomes: dict[int, RunOutcome], emit: Callable[[BenchEvent], None]
+) -> list[tuple[int, PlannedRun]]:
+    """Record (and report) the finished runs as skipped and the others as queued; returns the others as
+    ``(index, run)`` in reverse plan order (``pop()`` takes them in plan order)."""
+    pending = []
+    for index, run in enumerate(runs, 1):
+        if run.state == "finished":
+            outcomes[index] = RunOutcome(run, "skipped")
+            emit(BenchEvent("skip", run, index, len(runs), outcome=outcomes[index]))
+        else:
+            pending.append((index, run))
+            emit(BenchEvent("queue", run, index, len(runs)))
+    return pending[::-1]
 
 
 def run_grid(
@@ -208,20 +235,12 @@ def run_grid(
     this function is interrupted (Ctrl-C), its running processes are terminated (SIGTERM, then
     SIGKILL after 30 s); rerunning the grid resumes them.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs={jobs!r} is invalid; give a whole number >= 1 (runs at a time), e.g. --jobs 2.")
+    check_jobs(jobs)
     build = command or DgenRunCommand()
     emit = on_event or (lambda event: None)
     total = len(runs)
     outcomes: dict[int, RunOutcome] = {}
-    pending = []
-    for index, run in enumerate(runs, 1):
-        if run.state == "finished":
-            outcomes[index] = RunOutcome(run, "skipped")
-            emit(BenchEvent("skip", run, index, total, outcome=outcomes[index]))
-        else:
-            pending.append((index, run))
-    pending.reverse()  # pop() from the end takes them in plan order
+    pending = skip_finished(runs, outcomes, emit)
     active: list[_Active] = []
     try:
         while pending or active:
@@ -229,7 +248,7 @@ def run_grid(
                 index, run = pending.pop()
                 argv = build(run)
                 try:
-                    active.append(_Active(index, run, _start(run, argv, inherit_fds), time.monotonic()))
+                    active.append(_Active(index, run, start_run(run, argv, inherit_fds), time.monotonic()))
                 except OSError as exc:  # e.g. the program does not exist: this run fails, the grid goes on
                     outcomes[index] = RunOutcome(run, "failed", error=f"cannot start {argv[0]}: {exc}")
                     emit(BenchEvent("fail", run, index, total, command=tuple(argv), outcome=outcomes[index]))
@@ -238,7 +257,8 @@ def run_grid(
             done = [a for a in active if a.process.poll() is not None]
             for item in done:
                 active.remove(item)
-                outcome = outcomes[item.index] = _finish(item)
+                outcome = outcomes[item.index] = run_outcome(item.run, item.process.returncode,
+                                                             time.monotonic() - item.started)
                 emit(BenchEvent("done" if outcome.status == "finished" else "fail", item.run, item.index, total,
                                 outcome=outcome))
             if not done:
@@ -249,12 +269,14 @@ def run_grid(
 
 
 def describe_event(event: BenchEvent) -> str:
-    """One line about ``event``, e.g. ``[3/12] done isic-unet-none-n40-s0 in 812.4 s``."""
+    """One line about ``event``, e.g. ``[3/12] done darts-n8-s0 in 81.4 s``."""
     head = f"[{event.index}/{event.total}]"
     name = event.run.point.name
     outcome = event.outcome
     if event.kind == "skip":
         return f"{head} skip {name} (finished)"
+    if event.kind == "queue":
+        return f"{head} queued {name}"
     if event.kind == "start":
         return f"{head} {'resume' if event.run.state == 'unfinished' else 'start'} {name}"
     if event.kind == "fail" and outcome is not None:

@@ -1,13 +1,14 @@
-"""The grid of a benchmark: sub-grids crossing tasks x backbones x methods x labelled counts x seeds.
+"""The grid of a benchmark: sub-grids crossing the axes a pipeline declares (and seeds).
 
 A grid comes from a JSON/TOML file, from command-line options, or both (options replace the
 file's axis everywhere). The file's top level gives defaults; each entry of ``"settings"`` is one
 sub-grid that overrides them::
 
-    {"pipeline": "genseg", "backbone": "unet", "method": ["none", "genseg"], "seed": [0, 1, 2],
-     "set": {"preset": "cpu"},
-     "settings": [{"task": "isic", "n_labeled": 40}, {"task": "lung", "n_labeled": 9}]}
+    {"pipeline": "toy", "solver": ["unroll", "darts"], "seed": [0, 1, 2],
+     "set": {"iterations": 60},
+     "settings": [{"n_train": 8}, {"n_train": 16}]}
 
+The axes a grid may cross are those of the pipeline's :class:`~dgen.records.Records` plus ``seed``.
 Everything is checked here, before anything runs: unknown keys (with the closest match),
 empty axes, values of the wrong type, and grid points that would share a run directory.
 """
@@ -24,65 +25,66 @@ from pathlib import Path
 from typing import Any
 
 from dgen.errors import ConfigError, UnknownNameError
+from dgen.records import SEED_AXIS, Axis, Records
 
-__all__ = ["AXES", "RunPoint", "SubGrid", "GridSpec", "grid_spec", "read_grid_file"]
+from dgen.bench.pipelines import pipeline_records
 
-#: the axes of a grid, in the order they appear in run-directory names.
-AXES: tuple[str, ...] = ("task", "backbone", "method", "n_labeled", "seed")
-_AXIS_TYPES: dict[str, type] = {"task": str, "backbone": str, "method": str, "n_labeled": int, "seed": int}
-_EXAMPLES = {"task": '"isic"', "backbone": '"unet"', "method": '["none", "genseg"]', "n_labeled": "[10, 40]",
-             "seed": "[0, 1, 2]"}
-_SETTING_KEYS = (*AXES, "set")
-_FILE_KEYS = ("pipeline", *_SETTING_KEYS, "settings")
+__all__ = ["RunPoint", "SubGrid", "GridSpec", "grid_spec", "read_grid_file"]
+
+_SEED_EXAMPLE = "[0, 1, 2]"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
 
 @dataclass(frozen=True)
 class RunPoint:
-    """One run of a grid: its axis values and the fixed options (``extras``) it shares with its sub-grid."""
+    """One run of a grid: the values of its axes (in run-name order), its seed and the fixed options
+    (``extras``) it shares with its sub-grid."""
 
     pipeline: str
-    task: str | None = None
-    backbone: str | None = None
-    method: str | None = None
-    n_labeled: int | None = None
+    axes: tuple[tuple[Axis, Any], ...] = ()
     seed: int = 0
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        """The run directory's name, e.g. ``isic-unet-genseg-n40-s0`` (absent axes left out)."""
-        parts = [self.task, self.backbone, self.method]
-        parts += [None if self.n_labeled is None else f"n{self.n_labeled}", f"s{self.seed}"]
-        return "-".join(_UNSAFE.sub("_", p) for p in parts if p is not None)
+        """The run directory's name, e.g. ``unroll-n8-s0`` (axes the grid does not set left out)."""
+        parts = [f"{axis.prefix}{value}" for axis, value in self.axes] + [f"s{self.seed}"]
+        return "-".join(_UNSAFE.sub("_", p) for p in parts)
+
+    def value(self, axis: str) -> Any:
+        """The value of ``axis`` (``seed`` included), or None when the grid does not set it."""
+        if axis == SEED_AXIS:
+            return self.seed
+        return next((v for a, v in self.axes if a.name == axis), None)
 
     def options(self) -> dict[str, Any]:
-        """The pipeline options of this run: the axes that are set, then the extras."""
-        axes = {axis: getattr(self, axis) for axis in AXES if getattr(self, axis) is not None}
-        return {**axes, **self.extras}
+        """The pipeline options of this run: the axes, the seed, then the extras."""
+        return {**{axis.name: value for axis, value in self.axes}, SEED_AXIS: self.seed, **self.extras}
 
 
 @dataclass(frozen=True)
 class SubGrid:
-    """One sub-grid: the values of each axis it sets (each non-empty) and its fixed options."""
+    """One sub-grid: the values of each axis it sets (each non-empty; ``seed`` among them) and its fixed options."""
 
     axes: Mapping[str, tuple[Any, ...]]
     extras: Mapping[str, Any] = field(default_factory=dict)
 
-    def points(self, pipeline: str) -> list[RunPoint]:
+    def points(self, pipeline: str, records: Records) -> list[RunPoint]:
         """Every combination of the axis values (``seed`` defaults to ``(0,)``)."""
-        axes = {axis: self.axes.get(axis, (0,) if axis == "seed" else (None,)) for axis in AXES}
+        declared = [a for a in records.axes if a.name in self.axes]
+        values = [self.axes[a.name] for a in declared] + [self.axes.get(SEED_AXIS, (0,))]
         return [
-            RunPoint(pipeline, **dict(zip(AXES, values)), extras=dict(self.extras))
-            for values in itertools.product(*axes.values())
+            RunPoint(pipeline, tuple(zip(declared, combo[:-1])), combo[-1], dict(self.extras))
+            for combo in itertools.product(*values)
         ]
 
 
 @dataclass(frozen=True)
 class GridSpec:
-    """A validated grid: the pipeline and its sub-grids."""
+    """A validated grid: the pipeline, its records and its sub-grids."""
 
     pipeline: str
+    records: Records
     subgrids: tuple[SubGrid, ...]
 
     def points(self) -> list[RunPoint]:
@@ -92,13 +94,13 @@ class GridSpec:
         Two different points that map to the same run directory raise ``ConfigError``.
         """
         by_name: dict[str, RunPoint] = {}
-        for point in (p for sub in self.subgrids for p in sub.points(self.pipeline)):
+        for point in (p for sub in self.subgrids for p in sub.points(self.pipeline, self.records)):
             seen = by_name.setdefault(point.name, point)
             if seen != point:
                 differ = sorted(k for k in {*seen.extras, *point.extras} if seen.extras.get(k) != point.extras.get(k))
                 raise ConfigError(
                     f"two grid points share the run directory '{point.name}' but differ in the fixed options "
-                    f"{differ}; put settings that differ only in fixed options into separate benchmarks (--out)."
+                    f"{differ}; put settings that differ only in fixed options into different benchmarks (--out)."
                 )
         return sorted(by_name.values(), key=lambda p: p.seed)
 
@@ -124,43 +126,50 @@ def read_grid_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _axis_values(axis: str, raw: Any, where: str) -> tuple[Any, ...]:
+def _axis_values(name: str, kind: type, example: str, raw: Any, where: str) -> tuple[Any, ...]:
+    example = example or ("[0, 1]" if kind is int else '["a", "b"]')
     values = list(raw) if isinstance(raw, (list, tuple)) else [raw]
     if not values:
-        raise ConfigError(
-            f"{where}: axis '{axis}' is empty; give at least one value, e.g. \"{axis}\": {_EXAMPLES[axis]}."
-        )
-    kind = _AXIS_TYPES[axis]
+        raise ConfigError(f"{where}: axis '{name}' is empty; give at least one value, e.g. \"{name}\": {example}.")
     for value in values:
         wrong = isinstance(value, bool) or not isinstance(value, kind) or (kind is str and not value.strip())
         if wrong:
             raise ConfigError(
-                f"{where}: {axis} value {value!r} is not a {'non-empty string' if kind is str else 'whole number'}; "
-                f"write e.g. \"{axis}\": {_EXAMPLES[axis]}."
+                f"{where}: {name} value {value!r} is not a {'non-empty string' if kind is str else 'whole number'}; "
+                f"write e.g. \"{name}\": {example}."
             )
     return tuple(dict.fromkeys(values))  # duplicates dropped, order kept
 
 
-def _extras(raw: Any, where: str) -> dict[str, Any]:
+def _extras(raw: Any, where: str, axes: Sequence[str]) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"{where}: \"set\" must be an object of fixed options, e.g. \"set\": {{\"preset\": \"cpu\"}}."
-        )
+        raise ConfigError(f"{where}: \"set\" must be an object of fixed options, e.g. \"set\": {{\"iterations\": 100}}.")
     for key in raw:
-        if key in AXES or key == "pipeline":
+        if key in axes or key == "pipeline":
             option = "--" + key.replace("_", "-")
             raise ConfigError(f"{where}: set.{key} is a grid key; write \"{key}\": ... next to \"set\" (or {option}).")
     return dict(raw)
 
 
-def _setting(raw: Any, where: str) -> SubGrid:
+def _setting(raw: Any, where: str, records: Records) -> SubGrid:
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be an object such as {{\"task\": \"isic\", \"n_labeled\": 40}}, not {raw!r}.")
+        raise ConfigError(f"{where} must be an object of grid keys such as {{\"seed\": [0, 1]}}, not {raw!r}.")
+    axes = {**{a.name: (a.kind, a.example) for a in records.axes}, SEED_AXIS: (int, _SEED_EXAMPLE)}
     for key in raw:
-        if key not in _SETTING_KEYS:
-            raise UnknownNameError(f"key in {where} of the grid", key, _SETTING_KEYS)
-    axes = {axis: _axis_values(axis, raw[axis], where) for axis in AXES if axis in raw}
-    return SubGrid(axes, _extras(raw.get("set", {}), where))
+        if key not in (*axes, "set"):
+            raise UnknownNameError(f"key in {where} of the grid", key, (*axes, "set"))
+    values = {name: _axis_values(name, *axes[name], raw[name], where) for name in axes if name in raw}
+    return SubGrid(values, _extras(raw.get("set", {}), where, tuple(axes)))
+
+
+def _typed(axes: Mapping[str, Sequence[Any]], records: Records) -> dict[str, list[Any]]:
+    """Command-line axis values (strings) of whole-number axes as whole numbers where they are written as one."""
+    kinds = {**{a.name: a.kind for a in records.axes}, SEED_AXIS: int}
+    return {
+        name: [int(v) if kinds.get(name) is int and isinstance(v, str) and v.strip().lstrip("-").isdigit() else v
+               for v in values]
+        for name, values in axes.items()
+    }
 
 
 def grid_spec(
@@ -169,6 +178,7 @@ def grid_spec(
     pipeline: str | None = None,
     axes: Mapping[str, Sequence[Any]] | None = None,
     extras: Mapping[str, Any] | None = None,
+    records: Records | None = None,
 ) -> GridSpec:
     """Validate and merge a grid file's ``data`` with command-line values.
 
@@ -179,28 +189,25 @@ def grid_spec(
             every sub-grid.
         extras: fixed options from the command line (``--set``); added to every sub-grid, replacing
             the file's value of the same key.
+        records: the pipeline's records (default: those its registered class declares).
     """
     data = dict(data or {})
-    for key in data:
-        if key not in _FILE_KEYS:
-            raise UnknownNameError("key in the grid file", key, _FILE_KEYS)
     from_file = data.pop("pipeline", None)
     pipeline = pipeline or from_file
     if not isinstance(pipeline, str) or not pipeline:
         raise ConfigError(
-            "the grid names no pipeline; add \"pipeline\": \"genseg\" to the grid file or pass --pipeline genseg."
+            "the grid names no pipeline; add \"pipeline\": \"toy\" to the grid file or pass --pipeline toy."
         )
+    records = records or pipeline_records(pipeline)
     settings = data.pop("settings", [{}])
     if not isinstance(settings, list) or not settings:
-        raise ConfigError(
-            "\"settings\" must be a non-empty list of objects, e.g. [{\"task\": \"isic\", \"n_labeled\": 40}]."
-        )
-    top = _setting(data, "the top level")
-    given = _setting({**(axes or {}), **({"set": extras} if extras else {})}, "the command line")
+        raise ConfigError("\"settings\" must be a non-empty list of objects, e.g. [{\"seed\": [0, 1]}].")
+    top = _setting(data, "the top level", records)
+    given = _setting({**_typed(axes or {}, records), **({"set": extras} if extras else {})}, "the command line", records)
     subgrids = []
     for i, raw in enumerate(settings):
-        sub = _setting(raw, f"settings[{i}]")
+        sub = _setting(raw, f"settings[{i}]", records)
         subgrids.append(SubGrid(
             {**top.axes, **sub.axes, **given.axes}, {**top.extras, **sub.extras, **given.extras}
         ))
-    return GridSpec(pipeline, tuple(subgrids))
+    return GridSpec(pipeline, records, tuple(subgrids))

@@ -76,7 +76,7 @@ def paired_difference(
     seed: int = 0, higher_is_better: bool = True,
 ) -> PairedDifference:
     """The :class:`PairedDifference` of ``values`` against ``reference`` (both ``{seed: score}``);
-    ``higher_is_better`` says which sign counts as a win (False for distances such as HD95)."""
+    ``higher_is_better`` says which sign counts as a win (False for distances and errors)."""
     diffs = list(paired_differences(values, reference).values())
     mean = mean_sd(diffs)[0]
     low, high = math.nan, math.nan  # one seed: no interval

@@ -1,5 +1,5 @@
-"""The markdown report of a benchmark: the commands that ran it; per setting, mean ± sd per test set and method,
-the wall time per method, the paired differences against the references, the validation curves with their
+"""The markdown report of a benchmark: the commands that ran it; per setting, mean ± sd per test set and compared
+value, the wall time per value, the paired differences against the references, the validation curves with their
 plateau check, and the figures."""
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dgen.bench.collect import Collected, ResultRow, Setting, seed_table, setting_title, sort_key
-from dgen.bench.compare import ClassicChoice, CompareOptions, Comparison, method_order
+from dgen.records import Records
+
+from dgen.bench.collect import (
+    TEST_SIZE_KEY, Collected, ResultRow, Setting, metric_columns, seed_table, setting_title, sort_key,
+)
+from dgen.bench.compare import Choice, CompareOptions, Comparison, method_order
 from dgen.bench.stats import PairedDifference, mean_sd
 from dgen.bench.valcurves import Curve, mean_curve, plateau
 
 __all__ = ["render_markdown", "mean_sd_text", "difference_text"]
-
-_FIRST_METRICS = ("dice", "jaccard", "hd95")
-
 
 def mean_sd_text(values: Sequence[float]) -> str:
     """``0.812 ± 0.010`` (3 decimals; the sd is left out for one value)."""
@@ -34,9 +35,10 @@ def difference_text(d: PairedDifference) -> str:
     return f"{d.mean:+.3f} [{interval}]"
 
 
-def _metrics(rows: Sequence[ResultRow]) -> list[str]:
-    seen = {k for r in rows for k, v in r.scores.items() if k != "n" and isinstance(v, (int, float))}
-    return [m for m in _FIRST_METRICS if m in seen] + sorted(seen - set(_FIRST_METRICS))
+def _metrics(rows: Sequence[ResultRow], records: Records) -> list[str]:
+    names = metric_columns(rows, "scores", records.metrics)
+    return [m for m in names if m != TEST_SIZE_KEY
+            and any(isinstance(r.scores.get(m), (int, float)) and not isinstance(r.scores.get(m), bool) for r in rows)]
 
 
 def _distinct(rows: Sequence[ResultRow], key: str) -> str:
@@ -44,13 +46,13 @@ def _distinct(rows: Sequence[ResultRow], key: str) -> str:
     return ", ".join(map(str, values))
 
 
-def _score_table(rows: Sequence[ResultRow], options: CompareOptions) -> list[str]:
-    metrics = _metrics(rows)
+def _score_table(rows: Sequence[ResultRow], options: CompareOptions, records: Records) -> list[str]:
+    metrics = _metrics(rows, records)
     tables = {m: seed_table(rows, value=lambda r, m=m: r.scores.get(m), group=lambda r: r.test_set) for m in metrics}
-    sizes = {r.test_set: r.scores.get("n") for r in rows}
+    sizes = {r.test_set: r.scores.get(TEST_SIZE_KEY) for r in rows}
     flags = {r.test_set: r.in_domain for r in rows}
     lines = [
-        "| test set | domain | method | seeds | " + " | ".join(metrics) + " |",
+        f"| test set | domain | {records.compared or 'run'} | seeds | " + " | ".join(metrics) + " |",
         "|---|---|---|---|" + "---|" * len(metrics),
     ]
     for test_set in sorted(flags, key=lambda t: (not flags[t], t)):
@@ -72,10 +74,10 @@ def _cost_line(rows: Sequence[ResultRow], options: CompareOptions) -> list[str]:
     return ["", "Mean wall time per run: " + " · ".join(parts) + "."]
 
 
-def _comparison_table(comparisons: Sequence[Comparison], metric: str, level: float) -> list[str]:
+def _comparison_table(comparisons: Sequence[Comparison], metric: str, level: float, compared: str) -> list[str]:
     metrics = list(dict.fromkeys(m for c in comparisons for m in c.differences))
     lines = [
-        "| test set | domain | method | vs | seeds | " + " | ".join(f"Δ {m} [{level:.0%} CI]" for m in metrics)
+        f"| test set | domain | {compared} | vs | seeds | " + " | ".join(f"Δ {m} [{level:.0%} CI]" for m in metrics)
         + f" | better {metric} |",
         "|---|---|---|---|---|" + "---|" * (len(metrics) + 1),
     ]
@@ -88,9 +90,11 @@ def _comparison_table(comparisons: Sequence[Comparison], metric: str, level: flo
     return lines
 
 
-def _plateau_table(curves: Mapping[str, Mapping[int, Curve]], options: CompareOptions, metric: str) -> list[str]:
+def _plateau_table(
+    curves: Mapping[str, Mapping[int, Curve]], options: CompareOptions, metric: str, compared: str
+) -> list[str]:
     lines = [
-        f"| method | seeds | budget | val {metric}, 60–80 % of budget | last 20 % | change | best at (median) |",
+        f"| {compared} | seeds | budget | val {metric}, 60–80 % of budget | last 20 % | change | best at (median) |",
         "|---|---|---|---|---|---|---|",
     ]
     for method in method_order(curves, options):
@@ -105,42 +109,49 @@ def _plateau_table(curves: Mapping[str, Mapping[int, Curve]], options: CompareOp
     return lines
 
 
+def _facts(rows: Sequence[ResultRow], records: Records) -> str:
+    """``image size 64; seeds 0, 1, 2; solver b: x``: the declared facts of a setting, its seeds, the per-value facts."""
+    facts = [f"{key.replace('_', ' ')} {_distinct(rows, key)}" for key in records.facts if _distinct(rows, key)]
+    facts.append("seeds " + ", ".join(map(str, sorted({r.seed for r in rows}, key=sort_key))))
+    for key in records.per_value_facts:
+        pairs = sorted({f"{r.variant}: {r.info[key]}" for r in rows if r.info.get(key) is not None})
+        if pairs:
+            facts.append(f"{key.replace('_', ' ')} {', '.join(pairs)}")
+    return "; ".join(facts) + "."
+
+
 def _section(
-    setting: Setting, rows: Sequence[ResultRow], comparisons: Sequence[Comparison], choice: ClassicChoice | None,
+    setting: Setting, rows: Sequence[ResultRow], comparisons: Sequence[Comparison], choices: Sequence[Choice],
     figures: Mapping[str, Path], curves: Mapping[str, Mapping[int, Curve]], options: CompareOptions, metric: str,
-    base: Path,
+    base: Path, records: Records,
 ) -> list[str]:
-    seeds = ", ".join(map(str, sorted({r.seed for r in rows}, key=sort_key)))
-    facts = [f"image size {_distinct(rows, 'image_size')}" if _distinct(rows, "image_size") else "",
-             f"iterations {_distinct(rows, 'iterations')}" if _distinct(rows, "iterations") else "",
-             f"seeds {seeds}"]
-    solvers = sorted({f"{r.method}: {r.solver}" for r in rows if r.solver})
-    facts += [f"solver {', '.join(solvers)}"] if solvers else []
-    lines = ["", f"## {setting_title(setting) or 'all runs'}", "", "; ".join(f for f in facts if f) + ".", ""]
-    lines += _score_table(rows, options) + _cost_line(rows, options)
-    if choice is not None:
+    title = setting_title(setting, records)
+    compared = records.compared or "run"
+    lines = ["", f"## {title or 'all runs'}", "", _facts(rows, records), ""]
+    lines += _score_table(rows, options, records) + _cost_line(rows, options)
+    for choice in choices:
         ranked = ", ".join(f"{m} {v:.3f}" for m, v in sorted(choice.val_means.items(), key=lambda kv: -kv[1]))
-        lines += ["", f"Best classic augmentation by mean validation {options.select_metric}: "
-                      f"**{choice.method}** ({ranked})."]
+        lines += ["", f"{choice.reference.title} by mean validation {options.select_metric}: "
+                      f"**{choice.variant}** ({ranked})."]
     if comparisons:
-        lines += ["", "Paired differences, method − reference:", ""]
-        lines += _comparison_table(comparisons, metric, options.level)
+        lines += ["", f"Paired differences, {compared} − reference:", ""]
+        lines += _comparison_table(comparisons, metric, options.level, compared)
     if "bars" in figures:
-        lines += ["", f"![{setting_title(setting)}: {metric} per seed]({figures['bars'].relative_to(base).as_posix()})"]
-    if curves:
-        lines += ["", f"Validation {metric} during training (x: segmenter updates; the GAN warm-up of the GAN-based "
-                      "methods comes before). Plateau check: mean over seeds in the last fifth of the budget minus "
-                      "the fifth before it; about 0 = plateaued.", ""]
-        lines += _plateau_table(curves, options, metric)
+        lines += ["", f"![{title}: {metric} per seed]({figures['bars'].relative_to(base).as_posix()})"]
+    if curves and records.curve is not None:
+        note = f"; {records.curve.note}" if records.curve.note else ""
+        lines += ["", f"Validation {metric} during training (x: {records.curve.x_label}{note}). Plateau check: mean "
+                      "over seeds in the last fifth of the budget minus the fifth before it; about 0 = plateaued.", ""]
+        lines += _plateau_table(curves, options, metric, compared)
     if "val" in figures:
-        lines += ["", f"![{setting_title(setting)}: validation curves]({figures['val'].relative_to(base).as_posix()})"]
+        lines += ["", f"![{title}: validation curves]({figures['val'].relative_to(base).as_posix()})"]
     return lines
 
 
 def render_markdown(
     collected: Collected,
     comparisons: Sequence[Comparison],
-    choices: Mapping[Setting, ClassicChoice],
+    choices: Mapping[Setting, Sequence[Choice]],
     bars: Mapping[Setting, Path],
     curves: Mapping[Any, Path],
     *,
@@ -155,14 +166,14 @@ def render_markdown(
     """The report; figure links are relative to ``base`` (the benchmark directory). ``commands``: the
     ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`); ``notes``: markdown
     written by hand (``OUT/notes.md``), placed after the header."""
-    rows = collected.rows
+    rows, records = collected.rows, collected.records
     val_curves, val_figures = val_curves or {}, val_figures or {}
     lines = [
         "# Benchmark results",
         "",
         f"{len(collected.finished)} finished runs under `runs/`, generated by `dgen bench`.",
         "Scores: mean ± sample sd over seeds on each test set; *OOD* marks out-of-domain test sets.",
-        f"Paired differences: method − reference over the seeds both ran (same seed = same data split), "
+        f"Paired differences: {records.compared or 'run'} − reference over the seeds both ran (same seed = same data split), "
         f"with a {options.level:.0%} percentile-bootstrap interval of the mean ({options.resamples} resamples, "
         f"seed {options.seed}).",
     ]
@@ -180,10 +191,12 @@ def render_markdown(
     for setting in sorted({r.setting for r in rows}, key=lambda s: tuple(map(sort_key, s))):
         mine = [r for r in rows if r.setting == setting]
         figures = {k: v[setting] for k, v in (("bars", bars), ("val", val_figures)) if setting in v}
-        lines += _section(setting, mine, [c for c in comparisons if c.setting == setting], choices.get(setting),
-                          figures, val_curves.get(setting, {}), options, metric, base)
-    if curves:
-        lines += ["", "## Sample efficiency", ""]
-        for (task, backbone), path in curves.items():
-            lines.append(f"![{task} · {backbone}: {metric} vs labelled images]({path.relative_to(base).as_posix()})")
+        lines += _section(setting, mine, [c for c in comparisons if c.setting == setting], choices.get(setting, []),
+                          figures, val_curves.get(setting, {}), options, metric, base, records)
+    if curves and records.sweep is not None:
+        others = tuple(n for n in records.setting_axes if n != records.sweep)
+        lines += ["", f"## {metric} against {records.sweep}", ""]
+        for group, path in curves.items():
+            title = setting_title(group, records, others)
+            lines.append(f"![{title + ': ' if title else ''}{metric} vs {records.sweep}]({path.relative_to(base).as_posix()})")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,9 @@
 """Validation curves of a benchmark: did every method plateau within the iteration budget?
 
-A run's ``log.csv`` has a column ``val_<metric>`` filled at each validation. Its x axis is
-``seg_iteration`` (the segmenter updates so far, which puts methods with and without a GAN warm-up
-on one axis) when the log has that column, else ``iteration + 1``.
+A run's ``log.csv`` has a column ``val_<metric>`` filled at each validation. Its x axis is the column
+the pipeline's :class:`~dgen.records.ValCurve` names, when the log has it, else ``iteration + 1``.
 
-Per setting and method, the curves of the seeds are averaged at the x values they share; the
+Per setting and compared value, the curves of the seeds are averaged at the x values they share; the
 plateau check compares the mean validation score over the last fifth of the budget with the
 fifth before it (``late - earlier``): about zero (within the noise of a few validation images)
 means the method had stopped improving before the budget ran out.
@@ -18,42 +17,49 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dgen.records import Records, ValCurve
+from dgen.rundir import ITERATION_COLUMN, LOG_FILE
+
 from dgen.bench.collect import ResultRow, Setting, setting_title, sort_key
 from dgen.bench.compare import CompareOptions, method_order
 from dgen.bench.plan import RUNS_DIR
-from dgen.bench.plots import slug
+from dgen.bench.plots import setting_parts, slug
 
-__all__ = ["LOG_FILE", "Curve", "Plateau", "read_val_curve", "setting_curves", "mean_curve", "plateau", "val_curve_plots"]
+__all__ = ["Curve", "Plateau", "read_val_curve", "setting_curves", "mean_curve", "plateau", "val_curve_plots"]
 
-LOG_FILE = "log.csv"
 _PLATEAU_FRACTION = 0.2  # compare the last fifth of the budget with the fifth before it
 
 #: ``{x: score}`` of one run or the mean over seeds.
 Curve = dict[int, float]
 
 
-def read_val_curve(run_dir: Path, metric: str = "dice") -> Curve:
-    """The validation ``metric`` of ``run_dir/log.csv`` by segmenter iteration (empty when there is no log)."""
+def read_val_curve(run_dir: Path, metric: str, curve_of: ValCurve) -> Curve:
+    """The validation ``metric`` of ``run_dir/log.csv`` by the x of ``curve_of`` (empty when there is no log)."""
     path = Path(run_dir) / LOG_FILE
     if not path.is_file():
         return {}
     curve: Curve = {}
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
-            value = row.get(f"val_{metric}") or ""
+            value = row.get(f"{curve_of.prefix}{metric}") or ""
             if not value:
                 continue
-            x = row.get("seg_iteration") or ""
-            curve[int(x) if x else int(row["iteration"]) + 1] = float(value)
+            x = row.get(curve_of.x) or "" if curve_of.x else ""
+            curve[int(x) if x else int(row[ITERATION_COLUMN]) + 1] = float(value)
     return curve
 
 
-def setting_curves(out: Path, rows: Sequence[ResultRow], metric: str) -> dict[Setting, dict[str, dict[int, Curve]]]:
-    """``{setting: {method: {seed: curve}}}`` of the runs behind ``rows`` (runs without a curve left out)."""
-    runs = {(r.setting, str(r.method), r.seed, r.run) for r in rows}
+def setting_curves(
+    out: Path, rows: Sequence[ResultRow], metric: str, records: Records
+) -> dict[Setting, dict[str, dict[int, Curve]]]:
+    """``{setting: {value: {seed: curve}}}`` of the runs behind ``rows`` (runs without a curve left out;
+    nothing when the records declare no curve)."""
+    if records.curve is None:
+        return {}
+    runs = {(r.setting, str(r.variant), r.seed, r.run) for r in rows}
     curves: dict[Setting, dict[str, dict[int, Curve]]] = {}
-    for setting, method, seed, run in sorted(runs, key=lambda k: tuple(map(sort_key, k))):
-        curve = read_val_curve(Path(out) / RUNS_DIR / run, metric)
+    for setting, method, seed, run in sorted(runs, key=lambda k: (tuple(map(sort_key, k[0])), *map(sort_key, k[1:]))):
+        curve = read_val_curve(Path(out) / RUNS_DIR / run, metric, records.curve)
         if curve:
             curves.setdefault(setting, {}).setdefault(method, {})[seed] = curve
     return curves
@@ -92,10 +98,11 @@ def plateau(curve: Curve) -> Plateau | None:
 
 
 def val_curve_plots(
-    curves: Mapping[Setting, Mapping[str, Mapping[int, Curve]]], directory: Path, metric: str, options: CompareOptions
+    curves: Mapping[Setting, Mapping[str, Mapping[int, Curve]]], directory: Path, metric: str, options: CompareOptions,
+    records: Records,
 ) -> dict[Setting, Path]:
-    """Write ``val-<task>-<backbone>-n<N>-<metric>.png`` per setting: one thin line per seed, a thick
-    line for the mean over seeds, a colour per method; returns their paths."""
+    """Write ``val-<setting>-<metric>.png`` per setting: one thin line per seed, a thick line for the mean
+    over seeds, a colour per compared value; returns their paths."""
     from matplotlib.figure import Figure  # imported here: `dgen` starts faster for the commands that do not plot
 
     paths: dict[Setting, Path] = {}
@@ -112,12 +119,12 @@ def val_curve_plots(
         values = [v for m in curves[setting].values() for c in m.values() for v in c.values() if math.isfinite(v)]
         if values:
             ax.set_ylim(max(0.0, min(values) - 0.02), min(1.0, max(values) + 0.02))
-        ax.set_xlabel("segmenter iteration")
+        ax.set_xlabel(records.curve.x_label if records.curve else "iteration")
         ax.set_ylabel(f"validation {metric}")
-        ax.legend(fontsize=7, title="method (seeds)", title_fontsize=7)
-        fig.suptitle(f"{setting_title(setting)}: validation {metric} during training", fontsize=10)
-        n = setting[2]
-        path = directory / f"val-{slug(setting[0], setting[1], None if n is None else f'n{n}', metric)}.png"
+        ax.legend(fontsize=7, title=f"{records.compared or 'run'} (seeds)", title_fontsize=7)
+        title = setting_title(setting, records)
+        fig.suptitle(f"{title + ': ' if title else ''}validation {metric} during training", fontsize=10)
+        path = directory / f"val-{slug(*setting_parts(setting, records), metric)}.png"
         fig.savefig(path, dpi=110)
         paths[setting] = path
     return paths

@@ -14,9 +14,19 @@ from dgen.checkpoint import atomic_write_text
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import create
 from dgen.ranges import Range, check_ranges
+from dgen.records import Axis, Records
+from dgen.rundir import ITERATION_COLUMN, LOG_FILE, METRICS_FILE, OUT_OF_DOMAIN_KEY, TEST_KEY, VAL_KEY
 from dgen.toy.problem import CANDIDATES, build_toy_problem, evaluate
 
-__all__ = ["ToyConfig", "ToyPipeline"]
+__all__ = ["ToyConfig", "ToyPipeline", "TOY_RECORDS"]
+
+#: what a toy run records: the MSE of the segmenter on its test set, solvers compared against ``unroll``.
+TOY_RECORDS = Records(
+    metrics=("mse",), headline="mse", lower_is_better=("mse",),
+    axes=(Axis("solver", str, "", '["unroll", "darts"]'), Axis("n_train", int, "n", "[8, 16]")),
+    compared="solver", sweep="n_train", baseline="unroll",
+    facts=("iterations",), info=("chosen_op", "wall_seconds", "iterations", "device"),
+)
 
 
 @dataclass
@@ -64,10 +74,11 @@ class ToyPipeline(Pipeline):
 
     The true data process uses ``tanh``, so a working hypergradient selects it. Writes
     ``metrics.json`` (validation/test MSE before and after, the final softmax(α) and the
-    chosen op) and ``log.csv``.
+    chosen op; ``"test"``/``"val"`` as :data:`TOY_RECORDS` declares) and ``log.csv``.
     """
 
     config_class = ToyConfig
+    records = TOY_RECORDS
 
     def run(self, config: ToyConfig, context: RunContext) -> dict[str, Any]:
         started = time.perf_counter()
@@ -79,20 +90,23 @@ class ToyPipeline(Pipeline):
         solver = create("solvers", config.solver, problem=problem, **options)
         before = {"val": evaluate(problem, data, "val"), "test": evaluate(problem, data, "test")}
         alpha = problem.level("arch").params[0]
-        rows = ["iteration,arch,gen,seg," + ",".join(f"p_{c}" for c in CANDIDATES)]
+        rows = [f"{ITERATION_COLUMN},arch,gen,seg," + ",".join(f"p_{c}" for c in CANDIDATES)]
         for i in track(range(config.iterations), description="toy MLO", disable=not context.progress):
             stats = solver.step(data.batch(i))
             weights = torch.softmax(alpha.detach(), 0).tolist()
             losses = [stats.get(f"loss/{k}", float("nan")) for k in ("arch", "gen", "seg")]
             rows.append(",".join(f"{v:.6g}" for v in [i, *losses, *weights]))
-        atomic_write_text(context.run_dir / "log.csv", "\n".join(rows) + "\n")
+            context.heartbeat(i + 1, config.iterations)
+        atomic_write_text(context.run_dir / LOG_FILE, "\n".join(rows) + "\n")
         weights = torch.softmax(alpha.detach(), 0).tolist()
+        val_mse, test_mse = evaluate(problem, data, "val"), evaluate(problem, data, "test")
         metrics = {
             "pipeline": "toy", "solver": config.solver, "seed": config.seed, "iterations": config.iterations,
-            "val_mse_before": before["val"], "val_mse": evaluate(problem, data, "val"),
-            "test_mse_before": before["test"], "test_mse": evaluate(problem, data, "test"),
+            "val_mse_before": before["val"], "val_mse": val_mse,
+            "test_mse_before": before["test"], "test_mse": test_mse,
+            TEST_KEY: {"toy": {"mse": test_mse}}, VAL_KEY: {"mse": val_mse}, OUT_OF_DOMAIN_KEY: [],
             "alpha_softmax": dict(zip(CANDIDATES, weights)), "chosen_op": CANDIDATES[max(range(3), key=weights.__getitem__)],
             "wall_seconds": round(time.perf_counter() - started, 3), "device": str(context.device),
         }
-        atomic_write_text(context.run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        atomic_write_text(context.run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
         return metrics

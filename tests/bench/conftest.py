@@ -17,7 +17,7 @@ from dgen.hookspecs import hookimpl
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import load_plugins
 
-from bench.fake_config import FakeBenchConfig, fake_metrics
+from bench.fake_config import FAKE_RECORDS, FakeBenchConfig, fake_metrics
 
 FAKE_DGEN = Path(__file__).with_name("fake_dgen.py")
 
@@ -26,6 +26,7 @@ class FakeBenchPipeline(Pipeline):
     """The in-process twin of ``fake_dgen.py``; the bench only reads its ``config_class``."""
 
     config_class = FakeBenchConfig
+    records = FAKE_RECORDS
 
     def run(self, config: FakeBenchConfig, context: RunContext) -> dict[str, Any]:
         metrics = fake_metrics(config)

@@ -10,6 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dgen.records import Axis, BestOf, Records, ValCurve
+
+#: what the fake runs record (shaped like a segmentation pipeline's declaration).
+FAKE_RECORDS = Records(
+    metrics=("dice", "jaccard", "hd95"), headline="dice", paired_metrics=("dice", "jaccard"), lower_is_better=("hd95",),
+    axes=(Axis("task"), Axis("backbone"), Axis("method"), Axis("n_labeled", int, "n", "[10, 40]")),
+    compared="method", sweep="n_labeled", baseline="none",
+    references=(BestOf("best classic", "Best classic augmentation", ("rotate", "flip", "translate", "combine")),),
+    curve=ValCurve(x="seg_iteration", x_label="segmenter iteration", note="segmenter updates"),
+    facts=("image_size", "iterations"), per_value_facts=("solver",),
+    info=("solver", "wall_seconds", "best_iteration", "iterations", "image_size", "device"),
+)
+
 #: added to the dice of each method.
 EFFECT = {"none": 0.0, "flip": 0.01, "combine": 0.02, "genseg": 0.05}
 
@@ -40,7 +53,7 @@ def _scores(dice: float) -> dict[str, Any]:
 
 
 def fake_metrics(config: FakeBenchConfig) -> dict[str, Any]:
-    """A ``metrics.json`` shaped like the GenSeg pipeline's (no ``out_of_domain`` list: the convention applies)."""
+    """A ``metrics.json`` shaped like a segmentation pipeline's; ``<task>_ood`` is out-of-domain."""
     dice = fake_dice(config.method, config.seed, config.n_labeled)
     return {
         "pipeline": "benchfake", "task": config.task, "backbone": config.backbone, "method": config.method,
@@ -48,5 +61,6 @@ def fake_metrics(config: FakeBenchConfig) -> dict[str, Any]:
         "n_train": config.n_labeled - 1, "n_val": 1, "image_size": 32, "iterations": config.iterations,
         "best_iteration": config.iterations // 2, "val": {"dice": dice + 0.05, "jaccard": 0.5},
         "test": {config.task: _scores(dice), f"{config.task}_ood": _scores(dice - 0.2)},
+        "out_of_domain": [f"{config.task}_ood"],
         "wall_seconds": 1.5, "device": "cpu",
     }

@@ -3,7 +3,7 @@
 
 A fresh run writes ``config.json`` first (as ``dgen run`` does), then, with ``rendezvous`` N, waits until N
 runs of its grid have started (then logs ``met``; a proof that they ran at the same time whatever the
-machine's load), then sleeps ``sleep`` seconds, then
+machine's load), then sleeps ``sleep`` seconds over its ``iterations`` (writing ``progress.json``), then
 fails if ``fail`` is set, else writes ``metrics.json``. A resumed run (``--resume DIR``) reads the saved
 options and does not sleep. Every call appends ``<fresh|resume> <time> <pid>`` and, when it ends, ``end <time> <pid>``
 to ``calls.txt`` in the run directory.
@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: dgen without installing it
 
 from dgen.config import build_config, config_to_dict, parse_assignments  # noqa: E402
+from dgen.progress import Heartbeat  # noqa: E402
 from fake_config import FakeBenchConfig, fake_metrics  # noqa: E402
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["run"])
     parser.add_argument("pipeline")
-    for option in ("--task", "--backbone", "--seed", "--out", "--resume", "--device"):
+    for option in ("--task", "--backbone", "--seed", "--out", "--resume", "--device", "--threads"):
         parser.add_argument(option)
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--no-progress", action="store_true")
@@ -71,10 +72,13 @@ def main(argv: list[str]) -> int:
         run_dir.mkdir(parents=True, exist_ok=True)
         _log(run_dir, mode)  # before config.json: a test that waits for config.json then kills sees the call
         _write(run_dir / "config.json", {"pipeline": args.pipeline, **config_to_dict(config)})
-    print(f"fake {mode} run in {run_dir} on {args.device}")
+    print(f"fake {mode} run in {run_dir} on {args.device} with {args.threads} threads")
     if mode == "fresh":
         _rendezvous(run_dir, config.rendezvous)
-        time.sleep(config.sleep)
+        beat = Heartbeat(run_dir, every=0.0)
+        for i in range(config.iterations):  # the sleep spread over the iterations, progress.json written as it goes
+            beat(i + 1, config.iterations)
+            time.sleep(config.sleep / max(1, config.iterations))
     if config.fail:
         print("error: fake failure: this run was told to fail (--set fail=true).", file=sys.stderr)
         return 1

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from dgen.bench import AggregateOptions, CompareOptions, aggregate
+from dgen.bench import AggregateOptions, aggregate, compare_options
 from dgen.bench.collect import in_domain_flags
 from dgen.errors import DataError, UnknownNameError
+
+from bench.fake_config import FAKE_RECORDS
 
 # in-domain test dice per method and seed 0, 1, 2; ph2 (out-of-domain) is 0.1 lower; validation dice separately
 TEST_DICE = {
@@ -22,18 +25,24 @@ TEST_DICE = {
 VAL_DICE = {"none": 0.70, "flip": 0.90, "combine": 0.80, "genseg": 0.75}  # flip is best on validation, not on test
 
 
+@pytest.fixture(autouse=True)
+def _plugins(bench_plugins):
+    """The runs below are of the pipeline ``benchfake``: aggregation reads the records it declares."""
+
+
 def make_run(out: Path, method: str, seed: int, dice: float, *, n_labeled: int = 40, val: float = 0.7,
              **extra) -> Path:
     run_dir = out / "runs" / f"isic-unet-{method}-n{n_labeled}-s{seed}"
     run_dir.mkdir(parents=True)
-    config = {"pipeline": "genseg", "task": "isic", "backbone": "unet", "method": method, "n_labeled": n_labeled,
+    config = {"pipeline": "benchfake", "task": "isic", "backbone": "unet", "method": method, "n_labeled": n_labeled,
               "seed": seed}
     metrics = {
-        "pipeline": "genseg", "task": "isic", "backbone": "unet", "method": method,
+        "pipeline": "benchfake", "task": "isic", "backbone": "unet", "method": method,
         "solver": "unroll" if method == "genseg" else None, "seed": seed, "n_train": 32, "n_val": 8,
         "image_size": 64, "iterations": 100, "best_iteration": 60, "val": {"dice": val, "jaccard": val / 2},
         "test": {"isic2018": {"dice": dice, "jaccard": dice - 0.2, "hd95": 10 * (1 - dice), "n": 50},
                  "ph2": {"dice": dice - 0.1, "jaccard": dice - 0.3, "hd95": 12.0, "n": 20}},
+        "out_of_domain": ["ph2"],
         "wall_seconds": 100.0 + seed, "device": "cpu", **extra,
     }
     (run_dir / "config.json").write_text(json.dumps(config))
@@ -118,8 +127,8 @@ def test_plots_are_written_and_linked(bench_dir):
 
 
 def test_options_choose_the_metric_and_the_references(bench_dir):
-    options = AggregateOptions(metric="jaccard", compare=CompareOptions(baseline="combine", classic=("none",),
-                                                                        resamples=200))
+    options = AggregateOptions(metric="jaccard", compare=compare_options(FAKE_RECORDS, baseline="combine",
+                                                                         candidates=("none",), resamples=200))
     result = aggregate(bench_dir, options)
     text = result.markdown.read_text()
     assert "| genseg | combine (baseline) |" in text and "better jaccard" in text
@@ -128,10 +137,14 @@ def test_options_choose_the_metric_and_the_references(bench_dir):
     assert not (bench_dir / "plots" / "bars-isic-unet-n10-dice.png").exists()  # stale figures are removed
 
 
-def test_out_of_domain_from_metrics_or_by_convention():
+def test_out_of_domain_from_metrics_or_for_old_runs_from_the_records():
     tests = {"test": {"kvasir_seg": {}, "cvc_clinicdb": {}}}
-    assert in_domain_flags(tests) == {"kvasir_seg": True, "cvc_clinicdb": False}
-    assert in_domain_flags({**tests, "out_of_domain": ["kvasir_seg"]}) == {"kvasir_seg": False, "cvc_clinicdb": True}
+    assert in_domain_flags({**tests, "out_of_domain": ["kvasir_seg"]}, FAKE_RECORDS) == {
+        "kvasir_seg": False, "cvc_clinicdb": True}
+    assert in_domain_flags(tests, FAKE_RECORDS) == {"kvasir_seg": True, "cvc_clinicdb": True}  # nothing declared
+    legacy = replace(FAKE_RECORDS, legacy_out_of_domain=("cvc_clinicdb",))
+    assert in_domain_flags(tests, legacy) == {"kvasir_seg": True, "cvc_clinicdb": False}
+    assert in_domain_flags({**tests, "out_of_domain": []}, legacy) == {"kvasir_seg": True, "cvc_clinicdb": True}
 
 
 def test_nothing_to_aggregate(tmp_path):
@@ -147,9 +160,10 @@ def test_unknown_metric(bench_dir):
 def test_two_runs_of_the_same_point_are_refused(tmp_path):
     make_run(tmp_path, "none", 0, 0.8)
     twin = make_run(tmp_path, "none", 1, 0.8)
-    metrics = json.loads((twin / "metrics.json").read_text())
-    (twin / "metrics.json").write_text(json.dumps({**metrics, "seed": 0}))
-    with pytest.raises(DataError, match=r"both hold method none, seed 0 of the same setting"):
+    for name in ("config.json", "metrics.json"):  # a copy of the seed-0 run under another name
+        saved = json.loads((twin / name).read_text())
+        (twin / name).write_text(json.dumps({**saved, "seed": 0}))
+    with pytest.raises(DataError, match=r"both hold none, seed 0 of the same setting"):
         aggregate(tmp_path)
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import dgen
-import dgen.cli
+import dgen.bench.command
 from dgen.bench import DgenRunCommand
 from dgen.cli import app
 
@@ -25,8 +25,8 @@ def fake_dgen_run(monkeypatch, bench_plugins):
     """The CLI's ``DgenRunCommand`` runs ``fake_dgen.py``; the pipeline ``benchfake`` is registered."""
     monkeypatch.delenv("DGEN_DEBUG", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(dgen.cli, "DgenRunCommand",
-                        lambda device: DgenRunCommand(device=device, prefix=(sys.executable, str(FAKE_DGEN))))
+    monkeypatch.setattr(dgen.bench.command, "DgenRunCommand", lambda device, threads: DgenRunCommand(
+        device=device, threads=threads, prefix=(sys.executable, str(FAKE_DGEN))))
 
 
 def invoke(*args: str):
@@ -106,6 +106,11 @@ def test_aggregate_only(tmp_path):
         (["--pipeline", "benchfak", "--out", "{out}"], "unknown pipeline 'benchfak'. Did you mean 'benchfake'?"),
         (["--pipeline", "benchfake", "--set", "iteratons=3", "--out", "{out}"], "Did you mean 'iterations'?"),
         (["--pipeline", "benchfake", "--jobs", "0", "--out", "{out}"], "jobs=0 is invalid"),
+        (["--pipeline", "benchfake", "--threads", "0", "--out", "{out}"], "threads=0 is invalid"),
+        (["--pipeline", "benchfake", "--engine", "rey", "--out", "{out}"], "unknown engine 'rey'. Did you mean 'ray'?"),
+        (["--pipeline", "benchfake", "--address", "auto", "--out", "{out}"], "add --engine ray, or drop it"),
+        (["--pipeline", "benchfake", "--methd", "none", "--out", "{out}"], "Did you mean 'method'?"),
+        (["--pipeline", "benchfake", "--method", "--out", "{out}"], "grid axis --method has no value"),
     ],
 )
 def test_errors_are_one_line_with_exit_1(tmp_path, args, expected):

@@ -18,16 +18,17 @@ from dgen.bench.process import bench_lock
 from dgen.bench.runner import BenchEvent, describe_event, describe_report, last_error_line
 from dgen.bench.spec import RunPoint
 from dgen.errors import ConfigError
+from dgen.records import Axis
 
 from bench.conftest import FAKE_DGEN, calls
-from bench.fake_config import FakeBenchConfig
+from bench.fake_config import FAKE_RECORDS, FakeBenchConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def two_runs(**extras: str):
     axes = {"task": ["shapes"], "backbone": ["unet"], "method": ["none", "genseg"], "seed": [0]}
-    return grid_spec(pipeline="benchfake", axes=axes, extras=extras)
+    return grid_spec(pipeline="benchfake", axes=axes, extras=extras, records=FAKE_RECORDS)
 
 
 def bench(spec, out, command, **kwargs):
@@ -35,17 +36,19 @@ def bench(spec, out, command, **kwargs):
 
 
 def test_dgen_run_command_for_fresh_and_unfinished_runs(tmp_path):
-    point = RunPoint("genseg", task="isic", method="genseg", n_labeled=40, seed=2,
+    axes = ((Axis("task"), "isic"), (Axis("method"), "genseg"), (Axis("n_labeled", int, "n"), 40))
+    point = RunPoint("genseg", axes, seed=2,
                      extras={"preset": "cpu", "ood_dirs": ["a", "b"], "backbone_options": {"encoder": "r18"},
                              "reuse_grads": False})
-    command = DgenRunCommand(device="cuda", prefix=("dgen",))
+    command = DgenRunCommand(device="cuda", prefix=("dgen",), threads=3)
     assert command(PlannedRun(point, tmp_path / "r", "new")) == [
         "dgen", "run", "genseg", "--task", "isic", "--seed", "2", "--set", "method=genseg", "--set", "n_labeled=40",
         "--set", "preset=cpu", "--set", "ood_dirs=a,b", "--set", 'backbone_options={"encoder": "r18"}',
-        "--set", "reuse_grads=false", "--out", str(tmp_path / "r"), "--device", "cuda", "--no-progress",
+        "--set", "reuse_grads=false", "--out", str(tmp_path / "r"), "--device", "cuda", "--threads", "3",
+        "--no-progress",
     ]
     assert command(PlannedRun(point, tmp_path / "r", "unfinished")) == [
-        "dgen", "run", "genseg", "--resume", str(tmp_path / "r"), "--device", "cuda", "--no-progress",
+        "dgen", "run", "genseg", "--resume", str(tmp_path / "r"), "--device", "cuda", "--threads", "3", "--no-progress",
     ]
     assert DgenRunCommand().prefix == (sys.executable, "-m", "dgen.cli")
 
@@ -56,7 +59,8 @@ def test_a_grid_runs_each_point_once_and_a_rerun_skips_finished_runs(tmp_path, f
     assert report.ok and [o.status for o in report.outcomes] == ["finished", "finished"]
     names = ["shapes-unet-none-s0", "shapes-unet-genseg-s0"]
     assert [(e.kind, e.run.point.name) for e in events] == [
-        ("start", names[0]), ("done", names[0]), ("start", names[1]), ("done", names[1])
+        ("queue", names[0]), ("queue", names[1]), ("start", names[0]), ("done", names[0]), ("start", names[1]),
+        ("done", names[1]),
     ]
     for name in names:
         run_dir = tmp_path / "runs" / name
@@ -81,7 +85,8 @@ def test_an_unfinished_run_is_resumed(tmp_path, fake_command):
     assert report.ok
     assert calls(half) == ["resume"] and calls(planned[0].run_dir) == ["fresh"]
     assert "--resume" in next(e.command for e in events if e.kind == "start" and e.run.run_dir == half)
-    assert describe_event(next(e for e in events if e.run.run_dir == half)) == "[2/2] resume shapes-unet-genseg-s0"
+    start = next(e for e in events if e.run.run_dir == half and e.kind == "start")
+    assert describe_event(start) == "[2/2] resume shapes-unet-genseg-s0"
 
 
 def test_jobs_run_concurrently(tmp_path, fake_command):
@@ -93,7 +98,8 @@ def test_jobs_run_concurrently(tmp_path, fake_command):
 
 
 def test_a_failing_run_is_reported_and_the_grid_goes_on(tmp_path, fake_command):
-    failing = grid_spec({"pipeline": "benchfake", "settings": [{"seed": 0, "set": {"fail": True}}, {"seed": 1}]})
+    failing = grid_spec({"pipeline": "benchfake", "settings": [{"seed": 0, "set": {"fail": True}}, {"seed": 1}]},
+                        records=FAKE_RECORDS)
     events: list[BenchEvent] = []
     report = bench(failing, tmp_path, fake_command, on_event=events.append)
     assert not report.ok
@@ -107,13 +113,13 @@ def test_a_failing_run_is_reported_and_the_grid_goes_on(tmp_path, fake_command):
 
 
 def test_exit_zero_without_metrics_is_a_failure(tmp_path):
-    runs = plan_grid(grid_spec(pipeline="benchfake"), tmp_path, FakeBenchConfig)
+    runs = plan_grid(grid_spec(pipeline="benchfake", records=FAKE_RECORDS), tmp_path, FakeBenchConfig)
     report = run_grid(runs, command=lambda run: [sys.executable, "-c", "print('did nothing')"])
     assert report.failed[0].error == "the run exited 0 but wrote no metrics.json; see its log"
 
 
 def test_a_run_that_cannot_start_is_reported(tmp_path):
-    runs = plan_grid(grid_spec(pipeline="benchfake", axes={"seed": [0, 1]}), tmp_path, FakeBenchConfig)
+    runs = plan_grid(grid_spec(pipeline="benchfake", axes={"seed": [0, 1]}, records=FAKE_RECORDS), tmp_path, FakeBenchConfig)
     report = run_grid(runs, command=lambda run: [str(tmp_path / "no-such-program")])
     assert [o.status for o in report.outcomes] == ["failed", "failed"]
     assert report.outcomes[0].error.startswith(f"cannot start {tmp_path / 'no-such-program'}: ")
@@ -155,7 +161,7 @@ NAMES = ["shapes-unet-none-s0", "shapes-unet-genseg-s0"]
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no advisory locks on Windows")
 def test_the_runs_hold_the_lock_until_they_exit(tmp_path):
-    runs = plan_grid(grid_spec(pipeline="benchfake"), tmp_path, FakeBenchConfig)
+    runs = plan_grid(grid_spec(pipeline="benchfake", records=FAKE_RECORDS), tmp_path, FakeBenchConfig)
     with bench_lock(tmp_path) as fds:
         probe = f"import os; os.fstat({fds[0]})"  # fails with EBADF unless the run inherited the lock
         report = run_grid(runs, command=lambda run: [sys.executable, "-c", probe], inherit_fds=fds)
@@ -191,9 +197,9 @@ DRIVER = """
 import sys
 sys.path[:0] = [{repo!r}, {tests!r}]
 from dgen.bench import DgenRunCommand, grid_spec, run_bench
-from bench.fake_config import FakeBenchConfig
+from bench.fake_config import FAKE_RECORDS, FakeBenchConfig
 axes = {{"task": ["shapes"], "backbone": ["unet"], "method": ["none", "genseg"], "seed": [0]}}
-spec = grid_spec(pipeline="benchfake", axes=axes, extras={{"sleep": "60"}})
+spec = grid_spec(pipeline="benchfake", axes=axes, extras={{"sleep": "60"}}, records=FAKE_RECORDS)
 run_bench(spec, {out!r}, jobs=2, command=DgenRunCommand(device="cpu", prefix=(sys.executable, {fake!r})),
           config_class=FakeBenchConfig)
 """

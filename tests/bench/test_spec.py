@@ -11,7 +11,9 @@ from dgen.bench.plan import plan_grid
 from dgen.bench.spec import RunPoint, grid_spec, read_grid_file
 from dgen.errors import ConfigError, UnknownNameError
 
-from bench.fake_config import FakeBenchConfig
+from dgen.records import Axis
+
+from bench.fake_config import FAKE_RECORDS, FakeBenchConfig
 
 PAPER_GRID = {
     "pipeline": "genseg",
@@ -24,7 +26,7 @@ PAPER_GRID = {
 
 
 def test_settings_are_crossed_with_the_shared_axes_seed_major():
-    points = grid_spec(PAPER_GRID).points()
+    points = grid_spec(PAPER_GRID, records=FAKE_RECORDS).points()
     assert len(points) == 2 * 2 * 3
     assert [p.seed for p in points] == [0] * 4 + [1] * 4 + [2] * 4
     assert [p.name for p in points[:4]] == [
@@ -36,21 +38,21 @@ def test_settings_are_crossed_with_the_shared_axes_seed_major():
 
 
 def test_command_line_axes_replace_the_files_and_sets_override_it():
-    spec = grid_spec(PAPER_GRID, axes={"seed": [5], "method": ["genseg"]}, extras={"iterations": "10"})
+    spec = grid_spec(PAPER_GRID, axes={"seed": [5], "method": ["genseg"]}, extras={"iterations": "10"}, records=FAKE_RECORDS)
     points = spec.points()
     assert [p.name for p in points] == ["isic-unet-genseg-n40-s5", "lung-unet-genseg-n9-s5"]
     assert all(p.extras == {"preset": "cpu", "iterations": "10"} for p in points)
 
 
 def test_a_grid_of_options_only_and_absent_axes():
-    points = grid_spec(pipeline="toy", axes={"seed": [0, 1, 1]}).points()
+    points = grid_spec(pipeline="toy", axes={"seed": [0, 1, 1]}, records=FAKE_RECORDS).points()
     assert points == [RunPoint("toy", seed=0), RunPoint("toy", seed=1)]  # duplicate seed dropped
     assert points[0].name == "s0" and points[0].options() == {"seed": 0}
-    assert grid_spec(pipeline="toy").points() == [RunPoint("toy", seed=0)]  # seed defaults to 0
+    assert grid_spec(pipeline="toy", records=FAKE_RECORDS).points() == [RunPoint("toy", seed=0)]  # seed defaults to 0
 
 
 def test_names_are_file_safe():
-    assert RunPoint("p", task="my task/x", seed=3).name == "my_task_x-s3"
+    assert RunPoint("p", ((Axis("task"), "my task/x"),), seed=3).name == "my_task_x-s3"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +64,7 @@ def test_names_are_file_safe():
 )
 def test_unknown_keys_name_the_closest_one(grid, expected):
     with pytest.raises(UnknownNameError, match=expected):
-        grid_spec(grid)
+        grid_spec(grid, records=FAKE_RECORDS)
 
 
 @pytest.mark.parametrize(
@@ -82,19 +84,19 @@ def test_unknown_keys_name_the_closest_one(grid, expected):
 )
 def test_invalid_grids_say_what_to_write(grid, axes, expected):
     with pytest.raises(ConfigError, match=expected):
-        grid_spec(grid, axes=axes)
+        grid_spec(grid, axes=axes, records=FAKE_RECORDS)
 
 
 def test_points_that_would_share_a_run_directory_are_refused():
     grid = {"pipeline": "g", "settings": [{"task": "isic", "set": {"lr": 1}}, {"task": "isic", "set": {"lr": 2}}]}
     expected = r"share the run directory 'isic-s0' but differ in the fixed options \['lr'\]"
     with pytest.raises(ConfigError, match=expected):
-        grid_spec(grid).points()
+        grid_spec(grid, records=FAKE_RECORDS).points()
 
 
 def test_identical_settings_are_merged():
     grid = {"pipeline": "g", "settings": [{"task": "isic"}, {"task": "isic"}]}
-    assert [p.name for p in grid_spec(grid).points()] == ["isic-s0"]
+    assert [p.name for p in grid_spec(grid, records=FAKE_RECORDS).points()] == ["isic-s0"]
 
 
 def test_read_grid_file_json_and_errors(tmp_path):
@@ -115,18 +117,18 @@ def test_read_grid_file_json_and_errors(tmp_path):
 def test_read_grid_file_toml(tmp_path):
     path = tmp_path / "grid.toml"
     path.write_text('pipeline = "genseg"\nseed = [0, 1]\n[[settings]]\ntask = "isic"\nn_labeled = 40\n')
-    assert grid_spec(read_grid_file(path)).points()[1].name == "isic-n40-s1"
+    assert grid_spec(read_grid_file(path), records=FAKE_RECORDS).points()[1].name == "isic-n40-s1"
 
 
 def test_plan_checks_every_option_against_the_pipeline(tmp_path):
     with pytest.raises(ConfigError, match=r"grid point shapes-genseeg-s0: .*Did you mean 'genseg'\?"):
-        plan_grid(grid_spec(pipeline="p", axes={"task": ["shapes"], "method": ["genseeg"]}), tmp_path, FakeBenchConfig)
+        plan_grid(grid_spec(pipeline="p", axes={"task": ["shapes"], "method": ["genseeg"]}, records=FAKE_RECORDS), tmp_path, FakeBenchConfig)
     with pytest.raises(ConfigError, match=r"Did you mean 'iterations'\?"):
-        plan_grid(grid_spec(pipeline="p", extras={"iteratons": "3"}), tmp_path, FakeBenchConfig)
+        plan_grid(grid_spec(pipeline="p", extras={"iteratons": "3"}, records=FAKE_RECORDS), tmp_path, FakeBenchConfig)
 
 
 def test_plan_states_and_a_changed_grid_is_refused(tmp_path):
-    spec = grid_spec(pipeline="benchfake", axes={"seed": [0, 1, 2]}, extras={"iterations": "5"})
+    spec = grid_spec(pipeline="benchfake", axes={"seed": [0, 1, 2]}, extras={"iterations": "5"}, records=FAKE_RECORDS)
     runs = plan_grid(spec, tmp_path, FakeBenchConfig)
     assert [r.state for r in runs] == ["new"] * 3
     done, half = runs[0].run_dir, runs[1].run_dir
@@ -136,6 +138,6 @@ def test_plan_states_and_a_changed_grid_is_refused(tmp_path):
         (run_dir / "config.json").write_text(json.dumps(saved))
     (done / "metrics.json").write_text("{}")
     assert [r.state for r in plan_grid(spec, tmp_path, FakeBenchConfig)] == ["finished", "unfinished", "new"]
-    changed = grid_spec(pipeline="benchfake", axes={"seed": [0]}, extras={"iterations": "6"})
+    changed = grid_spec(pipeline="benchfake", axes={"seed": [0]}, extras={"iterations": "6"}, records=FAKE_RECORDS)
     with pytest.raises(ConfigError, match=r"holds a run with other options \(iterations: saved 5, grid 6\); delete"):
         plan_grid(changed, tmp_path, FakeBenchConfig)

@@ -12,7 +12,10 @@ from dgen.bench.commands import command_line, read_commands, record_command
 from dgen.bench.valcurves import mean_curve, plateau, read_val_curve
 from dgen.errors import ConfigError
 
-from bench.test_aggregate import make_run, table_row
+from bench.fake_config import FAKE_RECORDS
+from bench.test_aggregate import _plugins, make_run, table_row  # noqa: F401 (an autouse fixture)
+
+CURVE = FAKE_RECORDS.curve
 
 
 def write_log(run_dir: Path, curve: dict[int, float], *, warmup: int = 0, seg_column: bool = True) -> None:
@@ -33,9 +36,9 @@ def test_read_val_curve_uses_seg_iteration_or_iteration(tmp_path):
     with_warmup.mkdir(), plain.mkdir()
     write_log(with_warmup, {5: 0.5, 10: 0.7}, warmup=20)
     write_log(plain, {5: 0.5, 10: 0.7}, seg_column=False)
-    assert read_val_curve(with_warmup) == {5: 0.5, 10: 0.7}
-    assert read_val_curve(plain) == {5: 0.5, 10: 0.7}  # iteration 4 -> x 5
-    assert read_val_curve(tmp_path / "missing") == {}
+    assert read_val_curve(with_warmup, "dice", CURVE) == {5: 0.5, 10: 0.7}
+    assert read_val_curve(plain, "dice", CURVE) == {5: 0.5, 10: 0.7}  # iteration 4 -> x 5
+    assert read_val_curve(tmp_path / "missing", "dice", CURVE) == {}
 
 
 def test_mean_curve_and_plateau_by_hand():

@@ -21,6 +21,7 @@ from dgen.checkpoint import atomic_write_text, load_weights, save_weights
 from dgen.errors import DataError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.rng import seed_everything
+from dgen.rundir import METRICS_FILE, OUT_OF_DOMAIN_KEY
 from dgen.task import Splits, Task
 from dgen_genseg.pipeline.artifacts import save_predictions
 from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
@@ -29,6 +30,7 @@ from dgen_genseg.pipeline.evaluate import evaluate, predict
 from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
 from dgen_genseg.pipeline.methods import build_trainer
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
+from dgen_genseg.pipeline.records import GENSEG_RECORDS
 from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
 from dgen_genseg.pipeline.tidy import remove_resume_files
@@ -55,6 +57,7 @@ class GenSegPipeline(Pipeline):
 
     config_class = GenSegConfig
     presets = PRESETS
+    records = GENSEG_RECORDS
 
     def run(self, config: GenSegConfig, context: RunContext) -> dict[str, Any]:
         device, run_dir = context.device, context.run_dir
@@ -81,6 +84,7 @@ class GenSegPipeline(Pipeline):
             trainer, validate=validate, run_dir=run_dir, val_every=config.val_every,
             checkpoint_every=config.checkpoint_every, resume=context.resume,
             progress=context.progress, plateau_patience=config.seg_plateau_patience, log_every=config.log_every,
+            heartbeat=context.heartbeat,
         )
         save_loss_curves(run_dir / "log.csv", run_dir / LOSS_CURVES)
         segmenter.load_state_dict(load_weights(run_dir / BEST_SEGMENTER, device))
@@ -105,11 +109,11 @@ class GenSegPipeline(Pipeline):
             "channels": task.channels,
             "iterations": trainer.total_iterations, "best_iteration": result.best_iteration,
             "val": {"dice": result.best_val["dice"], "jaccard": result.best_val["jaccard"]},
-            **scorer.metrics(),
+            **scorer.metrics(), OUT_OF_DOMAIN_KEY: sorted(splits.out_of_domain),
             "wall_seconds": round(result.wall_seconds + time.perf_counter() - evaluation_started, 2), "device": str(device),
         }
         scorer.cases.write_csv(run_dir / CASES_FILE)
-        atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        atomic_write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
         if not config.keep_checkpoint:
             remove_resume_files(run_dir)
         return metrics

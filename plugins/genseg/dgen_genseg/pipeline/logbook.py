@@ -6,18 +6,21 @@ import csv
 import math
 from pathlib import Path
 
+from dgen.rundir import ITERATION_COLUMN
+
 __all__ = ["CsvLog"]
 
 
 class CsvLog:
-    """Appends one row per iteration to ``path`` with the columns ``iteration, *columns``.
+    """Appends one row per iteration to ``path`` with the columns ``iteration, *columns``
+    (``iteration``: :data:`dgen.rundir.ITERATION_COLUMN`).
 
     On resume, rows past the checkpoint's iteration (written after the last checkpoint,
     before a crash) are dropped so that the log matches the resumed state.
     """
 
     def __init__(self, path: Path, columns: list[str], *, resume_from: int | None = None) -> None:
-        self.path, self.columns = path, ["iteration", *columns]
+        self.path, self.columns = path, [ITERATION_COLUMN, *columns]
         kept: list[list[str]] = []
         if resume_from is not None and path.is_file():
             with path.open(newline="") as handle:

@@ -32,8 +32,10 @@ from torch import Tensor
 from dgen.checkpoint import load_state, save_state, save_weights
 from dgen.errors import DgenError, NumericalError, ResumeError
 from dgen.rng import rng_state, set_rng_state
+from dgen.rundir import LOG_FILE
 from dgen_genseg.pipeline.logbook import CsvLog
 from dgen_genseg.pipeline.plain_log import PlainProgress, wants_plain_lines
+from dgen_genseg.pipeline.records import SEG_ITERATION
 from dgen_genseg.pipeline.state_checks import check_checkpoint, first_nonfinite
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
 from dgen_genseg.pipeline.parts.state import state_level
@@ -149,6 +151,7 @@ def train(
     progress: bool,
     plateau_patience: int | None = None,
     log_every: int = 50,
+    heartbeat: Callable[[int, int], None] = lambda done, total: None,
 ) -> TrainResult:
     """Run ``trainer.step(i)`` for ``i`` in ``[start, trainer.total_iterations)``.
 
@@ -164,6 +167,7 @@ def train(
         resume: continue from ``run_dir/checkpoint.safetensors`` (from the start if there is none).
         plateau_patience: if set, ReduceLROnPlateau (mode max, on validation Dice) for the segmenter.
         log_every: when stdout is not a terminal, print a plain progress line every this many iterations.
+        heartbeat: called with ``(iterations done, total)`` after each iteration (``RunContext.heartbeat``).
 
     Raises:
         NumericalError: a NaN/Inf; the message names the iteration, the level and the fix.
@@ -181,7 +185,7 @@ def train(
         if best.weights is not None:
             save_weights(run_dir / BEST_SEGMENTER, best.weights)
     columns = list(trainer.columns)
-    log = CsvLog(run_dir / "log.csv", [*columns, "seg_iteration", "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
+    log = CsvLog(run_dir / LOG_FILE, [*columns, SEG_ITERATION, "val_dice", "val_jaccard", "seg_lr"], resume_from=start)
     total = trainer.total_iterations
 
     def kept() -> str:
@@ -243,7 +247,8 @@ def train(
             row["seg_lr"] = trainer.seg_opt.param_groups[0]["lr"]
             # seg_iteration (segmenter updates so far) puts methods with and without a GAN warm-up on one x axis
             seg_iteration = iteration - trainer.segmenter_starts + 1 if trains_segmenter else None
-            log.write(iteration, {**row, "seg_iteration": seg_iteration})
+            log.write(iteration, {**row, SEG_ITERATION: seg_iteration})
+            heartbeat(iteration + 1, total)
             if tb is not None:  # tensorboard installed: the same row, α entropies and image grids
                 tb.log(iteration, row, trainer)
             last_val = row.get("val_dice", last_val)

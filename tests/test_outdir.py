@@ -1,5 +1,5 @@
 """The run directory and the files written into it: checked before writing, shared with the umask's
-permissions, temporaries of killed writers removed, disk errors told in one line (dgen.rundir,
+permissions, temporaries of killed writers removed, disk errors told in one line (dgen.outdir,
 dgen.checkpoint)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 
 from dgen.checkpoint import atomic_write_text, load_state, remove_stale_temporaries, save_state, save_weights
 from dgen.errors import ResumeError
-from dgen.rundir import LAUNCHER_FILES, OutputError, check_fresh_run_dir, disk_errors, fresh_start
+from dgen.outdir import LAUNCHER_FILES, OutputError, check_fresh_run_dir, disk_errors, fresh_start
 
 
 @pytest.fixture

@@ -1,0 +1,46 @@
+"""``dgen bench`` over the built-in ``toy`` pipeline, with real ``dgen run`` processes: a results table, no plugin."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dgen.cli import app
+from dgen.records import Records
+from dgen.toy.pipeline import TOY_RECORDS
+
+GRID = Path(__file__).resolve().parents[2] / "benchmarks" / "toy_grid.json"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_toy_declares_its_records():
+    assert isinstance(TOY_RECORDS, Records) and TOY_RECORDS.compared == "solver"
+
+
+def test_dgen_bench_over_toy_gives_a_results_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("DGEN_PLUGINS", "")  # the runs load the built-in plugin only: they start faster
+    args = ["bench", str(GRID), "--seed", "0", "--n-train", "8", "--set", "iterations=3", "--jobs", "2",
+            "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    out = ANSI.sub("", result.output)
+    assert result.exit_code == 0, out
+    assert "2 runs: 2 ran, 0 already finished, none failed." in out
+    mse = {}
+    for solver in ("unroll", "darts"):
+        metrics = json.loads((tmp_path / "runs" / f"{solver}-n8-s0" / "metrics.json").read_text())
+        assert metrics["out_of_domain"] == [] and metrics["test"]["toy"]["mse"] == metrics["test_mse"]
+        mse[solver] = metrics["test_mse"]
+    text = (tmp_path / "results.md").read_text()
+    assert "## n_train 8" in text
+    for solver, value in mse.items():
+        assert f"| toy | in-domain | {solver} | 1 | {value:.3f} |" in text
+    assert f"| toy | in-domain | darts | unroll (baseline) | 1 | {mse['darts'] - mse['unroll']:+.3f} [n/a] |" in text
+    with open(tmp_path / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["solver"], r["n_train"], r["seed"], r["test_set"]) for r in rows] == [
+        ("darts", "8", "0", "toy"), ("unroll", "8", "0", "toy")]
