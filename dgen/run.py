@@ -128,8 +128,7 @@ def run_pipeline(
         if (run_dir / CONFIG_FILE).exists():
             raise ConfigError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose another --out.")
         check_fresh_run_dir(run_dir, CONFIG_FILE)
-        start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "
-")
+        start = fresh_start(run_dir, CONFIG_FILE, json.dumps({"pipeline": name, **config_to_dict(config)}, indent=2) + "\n")
     context = RunContext(run_dir=run_dir, device=torch_device, resume=resume is not None, progress=progress,
                          heartbeat=Heartbeat(run_dir, share=share))
     with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start, share:

@@ -10,12 +10,14 @@ paired augmentation of the setting, chosen on validation Dice. The validation cu
 from __future__ import annotations
 
 from dgen.records import Axis, BestOf, Records, ValCurve
+from dgen_genseg.pipeline.methods.supervised import CLASSIC as CLASSIC_METHODS
 from dgen_genseg.tasks import TASKS
 
 __all__ = ["CLASSIC", "SEG_ITERATION", "GENSEG_RECORDS"]
 
-#: the classic paired augmentations (the paper's baselines): the candidates of the "best classic" reference.
-CLASSIC: tuple[str, ...] = ("rotate", "flip", "translate", "combine")
+#: the classic paired augmentations (the paper's baselines and ``strong``): the candidates of the "best classic"
+#: reference, i.e. the classic methods but ``none`` (the list is kept once, in the methods).
+CLASSIC: tuple[str, ...] = tuple(name for name, augmenter in CLASSIC_METHODS.items() if augmenter is not None)
 #: the ``log.csv`` column counting segmenter updates (empty during a GAN warm-up).
 SEG_ITERATION = "seg_iteration"
 

@@ -196,7 +196,7 @@ FAULTS = [
            "then run the same command again")),
     Fault("disk-full-mid-run", full_disk_mid_run,
           ("cannot write run/checkpoint.safetensors: No space left on device", "then continue with --resume run"),
-          may_change=frozenset({"run/log.csv", "run/segmenter_best.safetensors", "run/events"})),
+          may_change=frozenset({"run/log.csv", "run/segmenter_best.safetensors", "run/events", "run/progress.json"})),  # the resumed run trained on before the disk filled
     Fault("negative-lr", fresh(seg_lr="-0.001"), ("seg_lr=-0.001 must be > 0 (a learning rate); give e.g. --set seg_lr=0.001.",)),
     Fault("nan-lr", fresh(arch_lr="nan"), ("arch_lr=nan is not a finite number (α's learning rate", "give e.g. --set arch_lr=0.003.")),
     Fault("inf-lr", fresh(gen_lr="inf"), ("gen_lr=inf is not a finite number", "give e.g. --set gen_lr=0.0002."),

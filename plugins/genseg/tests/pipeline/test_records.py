@@ -11,6 +11,7 @@ from pathlib import Path
 import dgen.bench
 from dgen.bench.pipelines import pipeline_records
 from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.methods import method_entries
 from dgen_genseg.pipeline.records import CLASSIC, GENSEG_RECORDS, SEG_ITERATION
 
 CORE_BENCH = Path(dgen.bench.__file__).parent
@@ -20,7 +21,7 @@ GENSEG_COLUMNS = (SEG_ITERATION, "val_dice", "val_jaccard", "seg_lr", "n_labeled
 
 
 def genseg_names() -> list[str]:
-    methods = typing.get_args(typing.get_type_hints(GenSegConfig)["method"])
+    methods = [entry.name for entry in method_entries()]
     return sorted({*methods, *CLASSIC, *GENSEG_RECORDS.metrics, *GENSEG_COLUMNS, "GenSeg", "segmenter"} - {"none"})
 
 
