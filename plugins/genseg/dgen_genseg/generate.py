@@ -4,7 +4,9 @@ The run is rebuilt from its directory alone: ``config.json`` (the options; the p
 the device the run trained on, which ``metrics.json`` records), ``split.json`` (the training items of
 the run's task) and ``generator.safetensors``. Each pair is what the run's segmenter trained on: a
 training mask drawn at random, transformed by the run's mask augmenter, and the image the generator
-(eval mode) makes from it.
+makes from it in the run's sample mode (option ``sample_mode``, else its method's: eval for ``separate``,
+train for ``genseg`` and ``joint``; in train mode the dropout is seeded by ``--seed`` and BatchNorm uses the
+statistics of each batch of 16).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.methods import method_entry
+from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode, resolve_sample_mode
 from dgen_genseg.rundir import FinishedRun, read_finished_run
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
@@ -43,6 +46,7 @@ class GeneratorRun:
         masks: the training masks ``(N, 1, S, S)`` in {0, 1}, on the generator's device.
         ids: the task's item id of each mask.
         channels: image channels the generator makes.
+        mode: the generator's mode when it samples, the run's (see :mod:`dgen_genseg.pipeline.sample_mode`).
     """
 
     config: GenSegConfig
@@ -51,6 +55,7 @@ class GeneratorRun:
     masks: Tensor
     ids: list[str]
     channels: int
+    mode: SampleMode = "eval"
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,10 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
             "the files come from different runs or versions: use an intact run directory."
         ) from None
     masks = torch.stack([splits.train[i][1] for i in range(len(splits.train))])  # (N, 1, S, S)
+    mode = resolve_sample_mode(config.sample_mode, method_entry(config.method).meta["sample_mode"])
     return GeneratorRun(
         config, generator.to(device).eval(), create("augmenters", config.augmenter), masks.to(device),
-        list(splits.ids["train"]), task.channels,
+        list(splits.ids["train"]), task.channels, mode,
     )
 
 
@@ -116,12 +122,20 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
 def sample_pairs(run: GeneratorRun, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
     """``n`` pairs: ``(images (n, C, S, S) in [0, 1], masks (n, 1, S, S) in {0, 1}, source indices (n,))``.
 
-    Masks are training masks drawn with replacement and augmented; ``generator`` (CPU) makes it repeatable.
+    Masks are training masks drawn with replacement and augmented; ``generator`` (CPU) makes it repeatable, the
+    dropout of a train-mode generator included (the global random state is left as it was).
     """
     picks = torch.randint(run.masks.shape[0], (n,), generator=generator)  # (n,) on the CPU
     masks, _ = run.augmenter(run.masks[picks.to(run.masks.device)], generator=generator)
-    images = from_tanh_range(run.generator(to_tanh_range(masks))).clamp(0, 1)  # (n, C, S, S)
-    return images, masks, picks
+    if run.mode == "eval":
+        images = from_tanh_range(run.generator(to_tanh_range(masks)))  # (n, C, S, S)
+    else:  # dropout seeded from ``generator``
+        dropout_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+        devices = [run.masks.device] if run.masks.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), generator_mode(run.generator, "train"):
+            torch.manual_seed(dropout_seed)
+            images = from_tanh_range(run.generator(to_tanh_range(masks)))  # (n, C, S, S)
+    return images.clamp(0, 1), masks, picks
 
 
 def generate(

@@ -56,6 +56,7 @@ def discriminator_pair_loss(
     fake: Tensor,
     *,
     augment: DiffAugment | None = None,
+    params: DiffAugmentParams | None = None,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """pix2pix's discriminator loss on the real pairs ``(masks, images)`` and the fake pairs ``(masks, fake)``.
@@ -65,10 +66,13 @@ def discriminator_pair_loss(
         masks: ``(B, 1, H, W)`` in {0, 1}; images: ``(B, C, H, W)`` in [0, 1].
         fake: ``(B, C, H, W)`` in [-1, 1], generated from ``masks`` (detach it: the generator gets no gradient here).
         augment: DiffAugment applied with one draw to both pairs; None or an empty policy: none.
+        params: the DiffAugment draw to apply (e.g. the one the generator's loss of the same iteration uses);
+            when None and ``augment`` is given, one is drawn from ``generator``; neither: no augmentation.
         generator: the random source of the draw.
     """
     condition = to_tanh_range(masks)
-    params = _draw(augment, fake, generator)
+    if params is None:
+        params = _draw(augment, fake, generator)
     real_logits = discriminate(*_maybe_apply(params, condition, to_tanh_range(images)))
     fake_logits = discriminate(*_maybe_apply(params, condition, fake))
     return discriminator_loss(real_logits, fake_logits)

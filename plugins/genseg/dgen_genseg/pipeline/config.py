@@ -82,6 +82,9 @@ class GenSegConfig:
         backend: unroll's backend: func (torch.func) or higher.
         nan_policy: raise: stop at a NaN/Inf naming the level; skip: skip that iteration.
         lookahead_lr: a fixed learning rate for the segmenter's look-ahead step (none = its current, scheduled lr).
+        sample_mode: the generator's mode wherever it makes images for the segmenter, samples.png and dgen generate:
+            train (dropout, batch statistics), eval (the measured recommendation) or none (the method's own: genseg
+            and joint train, separate eval).
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
         log_every: without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations.
     """
@@ -138,6 +141,7 @@ class GenSegConfig:
     backend: Literal["func", "higher"] = "func"
     nan_policy: Literal["raise", "skip"] = "raise"
     lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
+    sample_mode: Optional[Literal["train", "eval"]] = None  # the generator's mode for synthetic images; None: the method's
 
     #: options that only change what a run writes or shows: a resumed run may change them.
     may_change_on_resume: ClassVar[tuple[str, ...]] = ("keep_checkpoint", "log_every")

@@ -26,6 +26,7 @@ from dgen_genseg.gan.diffaugment import DiffAugmentParams
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.gan.pair_losses import generator_pair_loss
 from dgen_genseg.pipeline.batchnorm import segment_separately
+from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
 
 __all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss"]
 
@@ -132,18 +133,20 @@ class GenLevel(Level):
 
 class SegLevel(Level):
     """S: segmentation loss on synthetic pairs + γ · loss on real pairs (Eq. 2, 7); with ``separate_batchnorm``,
-    the two go through the segmenter's BatchNorms in separate passes (running statistics from real images)."""
+    the two go through the segmenter's BatchNorms in separate passes (running statistics from real images).
+    The synthetic images come from the generator in ``sample_mode`` (train: dropout and batch statistics)."""
 
     def __init__(
         self, *args, generator: nn.Module, segmenter: nn.Module, seg_loss: SegLoss, gamma: float,
-        separate_batchnorm: bool = False, **kwargs
+        separate_batchnorm: bool = False, sample_mode: SampleMode = "train", **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.generator, self.segmenter, self.seg_loss, self.gamma = generator, segmenter, seg_loss, gamma
-        self.separate_batchnorm = separate_batchnorm
+        self.separate_batchnorm, self.sample_mode = separate_batchnorm, sample_mode
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
-        synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
+        with generator_mode(self.generator, self.sample_mode):
+            synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
         return synthetic_plus_real_loss(
             lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch, self.gamma,
             separate_batchnorm=self.segmenter if self.separate_batchnorm else None,

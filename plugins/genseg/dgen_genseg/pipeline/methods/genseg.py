@@ -15,6 +15,7 @@ from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.parts import MloStep, PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
 from dgen_genseg.pipeline.parts.data import make_real_augmenter
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
 from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["GenSeg"]
@@ -25,9 +26,14 @@ class GenSeg:
     """For ``warmup_iterations`` one pix2pix step (α fixed at uniform); then, each iteration, one discriminator
     step and one MLO iteration (:class:`~dgen_genseg.pipeline.parts.MloStep`) on: the real batch, its
     augmented masks (the generator's conditions), a validation batch (α's loss) and the real pairs as the
-    segmenter sees them (``real_augmenter`` applied). ``arch_lr=0`` is the α-frozen control."""
+    segmenter sees them (``real_augmenter`` applied). ``arch_lr=0`` is the α-frozen control.
+
+    The GAN's losses see the real pairs as :meth:`Pix2PixStep.real_pairs` gives them (``gan_augment``) and one
+    DiffAugment draw per iteration (``diffaugment``); the segmenter's synthetic images come from the generator
+    in ``sample_mode`` (default train, the paper)."""
 
     columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
+    default_sample_mode: SampleMode = "train"
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
         config = inputs.config
@@ -38,8 +44,9 @@ class GenSeg:
         self.data = PairStream(
             config, inputs.train, val=inputs.val, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
         )
-        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
-        self.mlo = MloStep(config, self.gan, self.seg, self.updates)
+        self.sample_mode = resolve_sample_mode(config.sample_mode, self.default_sample_mode)
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates, inputs.augmenter)
+        self.mlo = MloStep(config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)
 
     @classmethod
     def build(
@@ -52,11 +59,15 @@ class GenSeg:
         self.gan.train_mode(), self.seg.segmenter.train()
         if self.schedule.in_warmup(iteration):
             return self.gan.step(images, masks)
-        d_loss = self.gan.discriminator_step(images, masks)
+        gan_images, gan_masks = self.gan.real_pairs(images, masks)
+        gan_augment = self.gan.draw(gan_images)  # one DiffAugment draw, shared by D's step and G's loss
+        d_loss = self.gan.discriminator_step(gan_images, gan_masks, gan_augment)
         conditions = self.data.augmented_masks(masks)
         val_images, val_masks = self.data.validation()
         seg_images, seg_masks = self.data.augmented_real(images, masks)
-        stats = self.mlo.step(GenSegBatch(images, masks, conditions, val_images, val_masks, seg_images, seg_masks))
+        stats = self.mlo.step(GenSegBatch(
+            images, masks, conditions, val_images, val_masks, seg_images, seg_masks, gan_images, gan_masks, gan_augment
+        ))
         if d_loss is None:
             return {**stats, "disc": math.nan, "skipped": 1.0}
         return {**stats, "disc": d_loss}
@@ -68,4 +79,6 @@ class GenSeg:
         return self.gan.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))
+        self.gan.write_artifacts(
+            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
+        )

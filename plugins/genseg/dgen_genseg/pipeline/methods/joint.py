@@ -13,6 +13,7 @@ from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.parts import PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
 from dgen_genseg.pipeline.parts.data import make_real_augmenter
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
 from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["Joint"]
@@ -26,12 +27,13 @@ class Joint:
     real pairs as the segmenter sees them, drawn in GenSeg's order; no validation batch, which only α's loss
     reads). Each iteration after the warm-up: one discriminator step and one generator step on the
     pix2pix loss (adversarial + ``lambda_l1``·L1 on the real pairs; no gradient from the segmenter), then one
-    segmenter step on the images the *updated* generator makes from the augmented masks (training mode, as
-    GenSeg's segmenter sees them; detached) + γ·real pairs. α stays at its initial (uniform) value.
+    segmenter step on the images the *updated* generator makes from the augmented masks (in ``sample_mode``,
+    default train as GenSeg's segmenter sees them; detached) + γ·real pairs. α stays at its initial (uniform) value.
     """
 
     columns = ("disc", "gen", "seg", "skipped")
     solver_name = None
+    default_sample_mode: SampleMode = "train"
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
         config = inputs.config
@@ -41,7 +43,8 @@ class Joint:
         self.data = PairStream(
             config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
         )
-        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
+        self.sample_mode = resolve_sample_mode(config.sample_mode, self.default_sample_mode)
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates, inputs.augmenter)
 
     @classmethod
     def build(
@@ -57,7 +60,7 @@ class Joint:
         conditions = self.data.augmented_masks(masks)
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         gan = self.gan.step(images, masks)
-        synthetic = self.gan.synthesize(conditions, mode="train")  # (B, C, H, W) in [0, 1]
+        synthetic = self.gan.synthesize(conditions, mode=self.sample_mode)  # (B, C, H, W) in [0, 1]
         seg = self.seg.on_synthetic_and_real(synthetic, conditions, seg_images, seg_masks)
         return {**gan, **seg, "skipped": max(gan["skipped"], seg["skipped"])}
 
@@ -68,4 +71,6 @@ class Joint:
         return self.gan.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))
+        self.gan.write_artifacts(
+            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
+        )

@@ -13,6 +13,7 @@ from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.parts import PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
 from dgen_genseg.pipeline.parts.data import make_real_augmenter
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
 from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["Separate"]
@@ -21,11 +22,12 @@ __all__ = ["Separate"]
 @final
 class Separate:
     """The GAN is trained alone for ``warmup_iterations`` (pix2pix on the run's training pairs, α uniform), then
-    frozen; for ``iterations`` the segmenter trains on its synthetic pairs (augmented masks, eval-mode
-    generator) + γ·real pairs (``real_augmenter`` applied), with no MLO."""
+    frozen; for ``iterations`` the segmenter trains on its synthetic pairs (augmented masks, generator in
+    ``sample_mode``, default eval) + γ·real pairs (``real_augmenter`` applied), with no MLO."""
 
     columns = ("disc", "gen", "seg", "skipped")
     solver_name = None
+    default_sample_mode: SampleMode = "eval"
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
         config = inputs.config
@@ -35,7 +37,8 @@ class Separate:
         self.data = PairStream(
             config, inputs.train, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
         )
-        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates)
+        self.sample_mode = resolve_sample_mode(config.sample_mode, self.default_sample_mode)
+        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates, inputs.augmenter)
 
     @classmethod
     def build(
@@ -49,7 +52,7 @@ class Separate:
             self.gan.train_mode()
             return self.gan.step(images, masks)
         conditions = self.data.augmented_masks(masks)
-        synthetic = self.gan.synthesize(conditions, mode="eval")  # (B, C, H, W) in [0, 1]
+        synthetic = self.gan.synthesize(conditions, mode=self.sample_mode)  # (B, C, H, W) in [0, 1]
         return self.seg.on_synthetic_and_real(synthetic, conditions, *self.data.augmented_real(images, masks))
 
     def saved(self) -> dict[str, Any]:
@@ -59,4 +62,6 @@ class Separate:
         return self.gan.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8))
+        self.gan.write_artifacts(
+            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
+        )

@@ -12,6 +12,7 @@ from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import ArchLevel, GenLevel, GenSegBatch, SegLevel
 from dgen_genseg.pipeline.optim import make_optimizer
 from dgen_genseg.pipeline.parts.pix2pix import Pix2PixStep
+from dgen_genseg.pipeline.sample_mode import SampleMode
 from dgen_genseg.pipeline.parts.segmenter import SegmenterStep
 from dgen_genseg.pipeline.parts.updates import Updates
 
@@ -26,9 +27,16 @@ class MloStep:
 
     With ``arch_lr=0`` the hypergradient is still computed (every random draw is the one GenSeg makes) and
     Adam's update of α is exactly zero: α stays frozen.
+
+    The ``seg`` level takes its look-ahead steps with ``lookahead_lr`` (None: the segmenter's scheduled lr),
+    runs real and synthetic images through separate BatchNorm passes with ``seg_batchnorm=separate``, and
+    renders its synthetic images with the generator in ``sample_mode`` (its ``gen`` level trains it in train
+    mode).
     """
 
-    def __init__(self, config: GenSegConfig, gan: Pix2PixStep, seg: SegmenterStep, updates: Updates) -> None:
+    def __init__(
+        self, config: GenSegConfig, gan: Pix2PixStep, seg: SegmenterStep, updates: Updates, *, sample_mode: SampleMode
+    ) -> None:
         c, generator, segmenter = config, gan.generator, seg.segmenter
         self.updates = updates
         self.arch_opt = make_optimizer(
@@ -47,6 +55,7 @@ class MloStep:
                 SegLevel(
                     "seg", params=list(segmenter.parameters()), optimizer=seg.optimizer, upper=("gen",),
                     unroll_steps=c.unroll_steps, generator=generator, segmenter=segmenter, seg_loss=seg.loss, gamma=c.gamma,
+                    lookahead_lr=c.lookahead_lr, separate_batchnorm=seg.separate_batchnorm, sample_mode=sample_mode,
                 ),
             ]
         )

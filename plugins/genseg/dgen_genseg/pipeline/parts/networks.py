@@ -30,11 +30,11 @@ def make_segmenter(config: GenSegConfig, task: Task, device: torch.device) -> nn
 
 
 def make_pix2pix(config: GenSegConfig, task: Task, device: torch.device) -> tuple[nn.Module, nn.Module]:
-    """GenSeg's searchable pix2pix generator (``ngf``, ``num_downs``, ``max_mult``), masks -> images, and its
-    PatchGAN discriminator (``ndf``) of mask-image pairs."""
+    """GenSeg's searchable pix2pix generator (``ngf``, ``num_downs``, ``max_mult``, cells of ``search_space``),
+    masks -> images, and its PatchGAN discriminator (``ndf``) of mask-image pairs."""
     generator = create(
         "generators", "pix2pix", in_channels=task.mask_channels, out_channels=task.channels,
-        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult,
+        ngf=config.ngf, num_downs=config.num_downs, max_mult=config.max_mult, search_space=config.search_space,
     ).to(device)
     discriminator = PatchDiscriminator(
         condition_channels=task.mask_channels, image_channels=task.channels, ndf=config.ndf

@@ -30,12 +30,14 @@ class SegmenterStep:
     ``seg_weight_decay``); each call is one guarded update (level ``seg``) whose log entries are ``seg``
     (the loss, NaN if skipped) and ``skipped``.
 
-    Where real and synthetic pairs meet in one forward pass is :func:`.levels.synthetic_plus_real_loss`,
-    shared with GenSeg's MLO level, so a change of how they are batched applies to every method.
+    Where real and synthetic pairs meet is :func:`.levels.synthetic_plus_real_loss`, shared with GenSeg's MLO
+    level: one batch (``seg_batchnorm=joint``, the paper) or two BatchNorm passes whose running statistics come
+    from the real images only (``seg_batchnorm=separate``).
     """
 
     def __init__(self, config: GenSegConfig, segmenter: nn.Module, seg_loss: SegLoss, updates: Updates) -> None:
         self.segmenter, self.loss, self.updates, self.gamma = segmenter, seg_loss, updates, config.gamma
+        self.separate_batchnorm = config.seg_batchnorm == "separate"
         self.optimizer = make_optimizer(
             config.seg_optimizer, segmenter.parameters(), lr=config.seg_lr, weight_decay=config.seg_weight_decay
         )
@@ -57,7 +59,9 @@ class SegmenterStep:
         """
         self.segmenter.train()
         batch = GenSegBatch(images, masks, synthetic_masks, images[:0], masks[:0])
-        return self._update(synthetic_plus_real_loss(self.segmenter, self.loss, synthetic, batch, self.gamma))
+        separate = self.segmenter if self.separate_batchnorm else None
+        loss = synthetic_plus_real_loss(self.segmenter, self.loss, synthetic, batch, self.gamma, separate_batchnorm=separate)
+        return self._update(loss)
 
     def _update(self, loss: Tensor) -> dict[str, float]:
         if not self.updates.apply("seg", loss, self.optimizer):

@@ -1,0 +1,42 @@
+"""The generator's mode when it makes images for the segmenter (option ``sample_mode``, review finding 3).
+
+In ``train`` mode the pix2pix generator applies dropout (0.5) and normalises with the current batch's
+statistics; in ``eval`` mode it is deterministic and uses its running statistics. One mode serves every
+place a run's synthetic images come from: the segmenter's data (GenSeg's look-ahead and ordinary update,
+``joint``, ``separate``), ``samples.png`` and ``dgen generate``. ``sample_mode=None`` keeps each method's
+own mode (``genseg`` and ``joint``: train, as the paper; ``separate``: eval), which a method declares as
+``default_sample_mode`` and registers as the ``sample_mode`` of its entry, for ``dgen generate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from torch import nn
+
+__all__ = ["SampleMode", "resolve_sample_mode", "generator_mode"]
+
+SampleMode = Literal["train", "eval"]
+
+
+def resolve_sample_mode(chosen: SampleMode | None, method_default: SampleMode) -> SampleMode:
+    """The option ``sample_mode`` if set, else the method's own mode."""
+    return method_default if chosen is None else chosen
+
+
+@contextmanager
+def generator_mode(generator: nn.Module, mode: SampleMode) -> Iterator[None]:
+    """Within the block ``generator`` is in ``mode``; its previous mode is restored on exit.
+
+    ``nn.Module.training`` is read at every call, so this also holds for ``torch.func.functional_call``
+    of ``generator`` (the look-ahead passes of dgen's MLO solvers).
+    """
+    before = [(m, m.training) for m in generator.modules()]
+    generator.train(mode == "train")
+    try:
+        yield
+    finally:
+        for module, training in before:
+            module.training = training
