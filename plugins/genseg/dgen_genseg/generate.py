@@ -111,7 +111,7 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
             "the files come from different runs or versions: use an intact run directory."
         ) from None
     masks = torch.stack([splits.train[i][1] for i in range(len(splits.train))])  # (N, 1, S, S)
-    mode = resolve_sample_mode(config.sample_mode, method_entry(config.method).meta["sample_mode"])
+    mode = resolve_sample_mode(config.sample_mode, method_entry(config.method).meta.get("sample_mode", "eval"))
     return GeneratorRun(
         config, generator.to(device).eval(), create("augmenters", config.augmenter), masks.to(device),
         list(splits.ids["train"]), task.channels, mode,

@@ -22,6 +22,7 @@ from dgen_genseg.generate import generate, load_generator_run
 TINY = {
     "task": "shapes", "n_labeled": 6, "image_size": 32, "num_downs": 3, "ngf": 4, "ndf": 4, "iterations": 2,
     "warmup_iterations": 1, "val_every": 1, "backbone_options": {"encoder": "resnet18", "encoder_depth": 3},
+    "sample_mode": "eval",  # each image is G(its mask), deterministically; train mode: test_generate_samples_in_the_runs_mode
 }
 runner = CliRunner()
 
@@ -131,3 +132,21 @@ def test_existing_output_bad_count_and_bad_format_are_refused(run_dir, tmp_path)
         result = invoke("generate", run_dir, "--n", "2", *args)
         assert result.exit_code == 1 and message in result.output, result.output
     assert (tmp_path / "full" / "keep.txt").read_text() == "x" and not (tmp_path / "new").exists()
+
+
+def test_generate_samples_in_the_runs_mode(run_dir, tmp_path):
+    """Without ``sample_mode`` a genseg run samples in train mode (its segmenter's): dropout, seeded by ``--seed``."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    _set_option(copy, sample_mode=None)
+    assert load_generator_run(run_dir, torch.device("cpu")).mode == "eval"
+    assert load_generator_run(copy, torch.device("cpu")).mode == "train"
+    written, masks = {}, {}
+    for name, source, seed in (("eval", run_dir, 3), ("train", copy, 3), ("train_again", copy, 3), ("other", copy, 4)):
+        generate(source, 4, tmp_path / name, seed=seed, device="cpu")
+        written[name] = np.stack([_pixels(p) for p in sorted((tmp_path / name / "images").iterdir())])
+        masks[name] = np.stack([_pixels(p) for p in sorted((tmp_path / name / "masks").iterdir())])
+    np.testing.assert_array_equal(masks["train"], masks["eval"])  # the same masks (the seed's), other images
+    assert np.abs(written["train"].astype(int) - written["eval"].astype(int)).max() > 10
+    np.testing.assert_array_equal(written["train"], written["train_again"])  # reproducible
+    assert not np.array_equal(written["train"], written["other"])

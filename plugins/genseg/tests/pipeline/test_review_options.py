@@ -9,7 +9,6 @@ import torch
 
 from dgen.errors import ConfigError
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.options import PENDING_INTEGRATION
 
 
 @pytest.mark.parametrize(
@@ -28,11 +27,10 @@ def test_bad_values_are_refused_with_the_fix(options: dict, message: str) -> Non
 
 @pytest.mark.parametrize("name, value", [("search_space", "functional"), ("lookahead_lr", 1e-3),
                                          ("diffaugment", "color,cutout"), ("gan_augment", True),
-                                         ("seg_batchnorm", "separate")])
-def test_options_not_yet_wired_are_refused_rather_than_ignored(name: str, value) -> None:
-    assert name in PENDING_INTEGRATION
-    with pytest.raises(ConfigError, match=f"{name}=.* is not wired into the training methods yet"):
-        GenSegConfig(**{name: value})
+                                         ("seg_batchnorm", "separate"), ("sample_mode", "eval")])
+def test_the_fixes_options_are_accepted(name: str, value) -> None:
+    """Every fix is wired into the methods (tests/pipeline/test_fixes_wired.py shows each changes training)."""
+    assert getattr(GenSegConfig(**{name: value}), name) == value
 
 
 def test_lambda_l1_zero_is_allowed_and_defaults_are_the_paper() -> None:
@@ -40,6 +38,7 @@ def test_lambda_l1_zero_is_allowed_and_defaults_are_the_paper() -> None:
     assert config.lambda_l1 == 0.0
     default = GenSegConfig()
     assert (default.lambda_l1, default.search_space, default.lookahead_lr, default.diffaugment) == (100.0, "paper", None, "none")
+    assert (default.gan_augment, default.seg_batchnorm, default.sample_mode) == (False, "joint", None)
 
 
 def test_paper_preset_warms_the_generator_up() -> None:
