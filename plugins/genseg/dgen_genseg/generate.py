@@ -25,9 +25,8 @@ from dgen.errors import ConfigError, DataError
 from dgen.plugins import create
 from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
-from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.methods import method_entry
-from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode, resolve_sample_mode
+from dgen_genseg.pipeline.sample_mode import SampleMode, render, resolve_sample_mode
 from dgen_genseg.rundir import FinishedRun, read_finished_run
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
@@ -127,14 +126,8 @@ def sample_pairs(run: GeneratorRun, n: int, generator: torch.Generator) -> tuple
     """
     picks = torch.randint(run.masks.shape[0], (n,), generator=generator)  # (n,) on the CPU
     masks, _ = run.augmenter(run.masks[picks.to(run.masks.device)], generator=generator)
-    if run.mode == "eval":
-        images = from_tanh_range(run.generator(to_tanh_range(masks)))  # (n, C, S, S)
-    else:  # dropout seeded from ``generator``
-        dropout_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        devices = [run.masks.device] if run.masks.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), generator_mode(run.generator, "train"):
-            torch.manual_seed(dropout_seed)
-            images = from_tanh_range(run.generator(to_tanh_range(masks)))  # (n, C, S, S)
+    dropout_seed = int(torch.randint(2**31 - 1, (1,), generator=generator)) if run.mode == "train" else 0
+    images = render(run.generator, masks, run.mode, seed=dropout_seed)  # (n, C, S, S) in [0, 1]
     return images.clamp(0, 1), masks, picks
 
 

@@ -6,6 +6,7 @@ place a run's synthetic images come from: the segmenter's data (GenSeg's look-ah
 ``joint``, ``separate``), ``samples.png`` and ``dgen generate``. ``sample_mode=None`` keeps each method's
 own mode (``genseg`` and ``joint``: train, as the paper; ``separate``: eval), which a method declares as
 ``default_sample_mode`` and registers as the ``sample_mode`` of its entry, for ``dgen generate``.
+:func:`render` makes pictures and exports in a mode without touching the run's training.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
-__all__ = ["SampleMode", "resolve_sample_mode", "generator_mode"]
+from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
+
+__all__ = ["SampleMode", "resolve_sample_mode", "generator_mode", "render"]
 
 SampleMode = Literal["train", "eval"]
 
@@ -40,3 +44,19 @@ def generator_mode(generator: nn.Module, mode: SampleMode) -> Iterator[None]:
     finally:
         for module, training in before:
             module.training = training
+
+
+@torch.no_grad()
+def render(generator: nn.Module, masks: Tensor, mode: SampleMode, *, seed: int) -> Tensor:
+    """Images ``(B, C, H, W)`` in [0, 1] that ``generator`` makes from ``masks`` ``(B, 1, H, W)`` in ``mode``, for
+    pictures and exports: in train mode the dropout is drawn from a generator seeded ``seed``; the generator's
+    mode and buffers (BatchNorm running statistics) and the global random state are left as they were, so
+    rendering never changes a run's training."""
+    buffers = {name: value.clone() for name, value in generator.named_buffers()}
+    devices = [masks.device] if masks.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices), generator_mode(generator, mode):
+        torch.manual_seed(seed)
+        images = from_tanh_range(generator(to_tanh_range(masks)))
+    for name, value in generator.named_buffers():
+        value.copy_(buffers[name])
+    return images

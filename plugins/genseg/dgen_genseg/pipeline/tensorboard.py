@@ -17,9 +17,9 @@ from typing import Any
 import torch
 
 from dgen.search import arch_entropy
-from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.artifacts import predictions_grid, samples_grid
 from dgen_genseg.pipeline.evaluate import predict
+from dgen_genseg.pipeline.sample_mode import render
 
 __all__ = ["TAGS", "TENSORBOARD_DIR", "TensorBoardLog", "tensorboard_log"]
 
@@ -70,12 +70,7 @@ class TensorBoardLog:
         if generator is None:
             return
         augmented, _ = trainer.augmenter(masks, generator=torch.Generator().manual_seed(_GRID_SEED))
-        was_training = generator.training
-        generator.eval()
-        try:
-            fake = from_tanh_range(generator(to_tanh_range(augmented))).nan_to_num(0.0)  # (n, C, H, W) in [0, 1]
-        finally:
-            generator.train(was_training)
+        fake = render(generator, augmented, trainer.sample_mode, seed=_GRID_SEED).nan_to_num(0.0)  # (n, C, H, W) in [0, 1]
         self.writer.add_image("samples", samples_grid(augmented, fake, max_rows=self.n_images), iteration)
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from dgen.checkpoint import load_state
 from dgen.config import build_config
 from dgen.errors import DgenError
+from dgen.plugins import create, registry
 from dgen.search import Genotype
 from dgen_genseg.gan.generator import DOWN_CHOICE, FUNCTIONAL_DOWN_CHOICE, FUNCTIONAL_UP_CHOICE, UP_CHOICE
 from dgen_genseg.gan.losses import to_tanh_range
@@ -24,6 +25,7 @@ from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.methods import GenSeg, build_trainer
 from dgen_genseg.pipeline.parts import SegmenterStep, Updates
 from dgen_genseg.pipeline.preflight import make_task
+from dgen_genseg.pipeline.sample_mode import render
 from dgen_genseg.pipeline.sampler import PairSampler
 from test_resume import sigint_after
 
@@ -31,7 +33,8 @@ CPU = torch.device("cpu")
 #: every fix on (the "genseg + fixes" recipe of docs/genseg.md, with the tiny run's sizes)
 ALL_FIXES = {
     "search_space": "functional", "seg_batchnorm": "separate", "lookahead_lr": "0.001",
-    "diffaugment": "color,translation,cutout", "gan_augment": "true", "sample_mode": "eval", "real_augmenter": "combine",
+    "diffaugment": "color,translation,cutout", "gan_augment": "true", "sample_mode": "eval",
+    "real_augmenter": "strong" if "strong" in registry("augmenters") else "combine",  # strong needs its library
 }
 
 
@@ -232,3 +235,17 @@ def test_a_run_with_every_fix_resumes_bit_for_bit(tiny, fixes_run, tmp_path, mon
     assert (run / "segmenter.safetensors").read_bytes() == (fixes_run / "segmenter.safetensors").read_bytes()
     resumed, uninterrupted = (load_state(r / "checkpoint.safetensors")["trainer"] for r in (run, fixes_run))
     assert torch.equal(resumed["gan_aug_generator"], uninterrupted["gan_aug_generator"])
+
+
+def test_render_in_train_mode_leaves_the_run_untouched():
+    """samples.png, TensorBoard and dgen generate render in the run's mode without changing its training."""
+    torch.manual_seed(0)
+    generator = create("generators", "pix2pix", in_channels=1, out_channels=3, ngf=4, num_downs=6, max_mult=2).eval()
+    masks = (torch.rand(4, 1, 64, 64, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    buffers = {k: v.clone() for k, v in generator.named_buffers()}
+    rng = torch.get_rng_state()
+    train, again, other = (render(generator, masks, "train", seed=s) for s in (0, 0, 1))
+    assert torch.equal(train, again) and not torch.equal(train, other), "dropout drawn from the seed"
+    assert not torch.equal(train, render(generator, masks, "eval", seed=0))
+    assert not generator.training and torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(v, buffers[k]) for k, v in generator.named_buffers())

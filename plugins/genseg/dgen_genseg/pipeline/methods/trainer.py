@@ -12,6 +12,7 @@ from dgen.augmenter import Augmenter
 from dgen_genseg.pipeline.methods.protocol import Method
 from dgen_genseg.pipeline.parts import load_parts, save_parts
 from dgen_genseg.pipeline.sampler import PairSampler
+from dgen_genseg.pipeline.sample_mode import SampleMode
 
 __all__ = ["MethodTrainer"]
 
@@ -54,6 +55,11 @@ class MethodTrainer:
     def generator(self) -> nn.Module | None:
         """The mask-conditioned generator, if the method has one."""
         return self.method.networks().get("generator")
+
+    @property
+    def sample_mode(self) -> SampleMode:
+        """The generator's mode for the segmenter's images, and so for pictures of them (eval without a generator)."""
+        return getattr(self.method, "sample_mode", "eval")
 
     @property
     def augmenter(self) -> Augmenter | None:

@@ -19,7 +19,7 @@ from dgen_genseg.pipeline.artifacts import save_samples
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.optim import make_optimizer
 from dgen_genseg.pipeline.parts.updates import Updates
-from dgen_genseg.pipeline.sample_mode import SampleMode
+from dgen_genseg.pipeline.sample_mode import SampleMode, render
 
 __all__ = ["Pix2PixStep"]
 
@@ -123,9 +123,9 @@ class Pix2PixStep:
     ) -> None:
         """``genotype.json``, ``generator.safetensors``, ``discriminator.safetensors`` and ``samples.png``: the real
         pairs ``(N, C, H, W)``, ``(N, 1, H, W)``, the masks ``conditions`` ``(N, 1, H, W)`` augmented from them and
-        the images generated from those in ``mode`` (the run's sample mode; the weights are saved first)."""
+        the images generated from those in ``mode`` (the run's sample mode; train: dropout seeded 0)."""
         derive(self.generator).save(run_dir / "genotype.json")
         save_weights(run_dir / "generator.safetensors", self.generator.state_dict())
         save_weights(run_dir / "discriminator.safetensors", self.discriminator.state_dict())
-        save_samples(run_dir / "samples.png", conditions, self.synthesize(conditions, mode=mode),
+        save_samples(run_dir / "samples.png", conditions, render(self.generator, conditions, mode, seed=0),
                      real_images=real_images, real_masks=real_masks)
