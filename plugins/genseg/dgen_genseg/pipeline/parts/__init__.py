@@ -10,12 +10,14 @@
 - :func:`save_parts` / :func:`load_parts`: a method's checkpoint state from its named parts.
 - :mod:`.networks`: the networks of a run, built from its options.
 
-Where each fix of the review plugs in, once, for every method that uses the part: BatchNorm passes of
-real and synthetic images (``SegmenterStep.on_synthetic_and_real`` and GenSeg's ``SegLevel`` both call
-``levels.synthetic_plus_real_loss``); augmentation of the discriminator's inputs and of the GAN's real pairs
-(``Pix2PixStep.discriminator_step`` / ``step``, and ``levels.GenLevel`` for the MLO); a fixed look-ahead step
-(the levels built by ``MloStep``); the generator's sampling mode (``Pix2PixStep.synthesize``, used by every
-method's synthetic data and by ``samples.png``); the L1 weight (``Pix2PixStep`` and ``GenLevel``).
+Where each fix of the review acts, once, for every method that uses the part: BatchNorm passes of real
+and synthetic images (``seg_batchnorm``: ``SegmenterStep.on_synthetic_and_real`` and GenSeg's ``SegLevel``
+both call ``levels.synthetic_plus_real_loss``); augmentation of the discriminator's inputs and of the GAN's
+real pairs (``diffaugment``, ``gan_augment``: ``Pix2PixStep.real_pairs`` / ``draw`` / ``discriminator_step`` /
+``step``, and ``levels.GenLevel`` for the MLO); a fixed look-ahead step (``lookahead_lr``: the ``seg`` level
+built by ``MloStep``); the generator's sampling mode (``sample_mode``: ``Pix2PixStep.synthesize``, ``SegLevel``,
+and ``sample_mode.render`` for ``samples.png``); the search space (``networks.make_pix2pix``); the L1 weight
+(``Pix2PixStep`` and ``GenLevel``).
 """
 
 from dgen_genseg.pipeline.parts.data import PairStream
