@@ -18,6 +18,7 @@ from dgen.checkpoint import load_state
 from dgen.errors import NumericalError
 from dgen_genseg.pipeline import genseg, levels
 from dgen_genseg.pipeline.methods import GenSeg, Supervised
+from dgen_genseg.gan import pair_losses
 from dgen_genseg.pipeline.parts import pix2pix, segmenter
 
 AT = 5  # a GenSeg iteration (the warm-up is 0-1); the checkpoints before it are after iterations 2 and 4
@@ -83,7 +84,7 @@ MLO_LEVELS = [
     ("arch", (levels.ArchLevel, "loss"), "arch_lr"),
     ("gen", (levels.GenLevel, "loss"), "gen_lr"),
     ("seg", (levels.SegLevel, "loss"), "seg_lr"),
-    ("discriminator", (pix2pix, "discriminator_loss"), "gen_lr"),
+    ("discriminator", (pix2pix, "discriminator_pair_loss"), "gen_lr"),
 ]
 
 
@@ -103,21 +104,21 @@ def test_a_nan_loss_stops_the_run_naming_level_iteration_and_fix(tiny, tmp_path,
 
 def test_a_nan_gradient_with_a_finite_loss_is_caught_too(tiny, tmp_path, monkeypatch):
     injector = Injector(monkeypatch, AT)
-    original = pix2pix.discriminator_loss
+    original = pair_losses.discriminator_loss
 
     def nan_gradients(real_logits, fake_logits):
         if injector.active:
             real_logits.register_hook(lambda grad: torch.full_like(grad, math.nan))
         return original(real_logits, fake_logits)
 
-    monkeypatch.setattr(pix2pix, "discriminator_loss", nan_gradients)
+    monkeypatch.setattr(pair_losses, "discriminator_loss", nan_gradients)
     with pytest.raises(NumericalError, match=f"iteration {AT + 1} of 8: a gradient of level 'discriminator' has NaN/Inf"):
         tiny.run(tmp_path / "run")
     _assert_kept(tmp_path / "run", after=4)
 
 
 def test_a_nan_in_the_warmup_before_any_checkpoint_says_so(tiny, tmp_path, monkeypatch):
-    Injector(monkeypatch, 1).nan_loss(pix2pix, "generator_loss")  # the warm-up's pix2pix loss
+    Injector(monkeypatch, 1).nan_loss(pix2pix, "generator_pair_loss")  # the warm-up's pix2pix loss
     with pytest.raises(NumericalError) as caught:
         tiny.run(tmp_path / "run")
     message = str(caught.value)
@@ -172,7 +173,7 @@ def test_weights_that_overflow_are_not_saved_over_the_last_good_checkpoint(tiny,
     assert load_state(tmp_path / "run" / "checkpoint.safetensors")["iteration"] == 2
 
 
-@pytest.mark.parametrize("level, where", [("arch", (levels.ArchLevel, "loss")), ("disc", (pix2pix, "discriminator_loss"))])
+@pytest.mark.parametrize("level, where", [("arch", (levels.ArchLevel, "loss")), ("disc", (pix2pix, "discriminator_pair_loss"))])
 def test_nan_policy_skip_skips_the_step_and_finishes(tiny, tmp_path, monkeypatch, level, where):
     Injector(monkeypatch, AT).nan_loss(*where)
     metrics = tiny.run(tmp_path / "run", nan_policy="skip")
