@@ -249,3 +249,19 @@ def test_render_in_train_mode_leaves_the_run_untouched():
     assert not torch.equal(train, render(generator, masks, "eval", seed=0))
     assert not generator.training and torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(v, buffers[k]) for k, v in generator.named_buffers())
+
+
+@pytest.mark.slow
+def test_joint_is_still_genseg_with_alpha_frozen_with_every_fix_on(tiny, tmp_path):
+    """Both make the same GAN-augmentation draws in the same order; the look-ahead lr (here unlike seg_lr) only
+    shapes α's hypergradient, which α-frozen does not use."""
+    fixes = {**ALL_FIXES, "lookahead_lr": "0.0005"}
+    tiny.run(tmp_path / "joint", method="joint", **fixes)
+    tiny.run(tmp_path / "frozen", arch_lr="0", **fixes)
+    shared = ("disc", "gen", "seg", "skipped", "val_dice", "val_jaccard", "seg_lr")
+    rows = [(tmp_path / name / "log.csv").read_text().splitlines() for name in ("joint", "frozen")]
+    columns = [r[0].split(",") for r in rows]
+    picked = [[[line.split(",")[c.index(k)] for k in shared] for line in r[1:]] for c, r in zip(columns, rows)]
+    assert picked[0] == picked[1]
+    for weights in ("segmenter.safetensors", "generator.safetensors", "discriminator.safetensors"):
+        assert (tmp_path / "joint" / weights).read_bytes() == (tmp_path / "frozen" / weights).read_bytes(), weights
