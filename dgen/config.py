@@ -94,6 +94,9 @@ def coerce(key: str, value: Any, tp: Any) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in {"none", "null"}):
             if type(None) in args:
                 return None
+        concrete = [arg for arg in args if arg is not type(None)]
+        if len(concrete) == 1:  # Optional[X]: X's own error (a Literal's lists the choices and the closest)
+            return coerce(key, value, concrete[0])
         for arg in args:
             if arg is type(None):
                 continue

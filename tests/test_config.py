@@ -118,6 +118,12 @@ def test_an_optional_value_of_the_wrong_type_names_the_type_not_optional():
         coerce("lr", "fast", Optional[float])
 
 
+def test_an_optional_literal_lists_its_choices_and_the_closest():
+    assert coerce("mode", "none", Optional[Literal["train", "eval"]]) is None
+    with pytest.raises(UnknownNameError, match="Did you mean 'eval'.*Available: eval, train"):
+        coerce("mode", "evl", Optional[Literal["train", "eval"]])
+
+
 def test_range_rules_refuse_out_of_range_and_non_finite_values():
     from dataclasses import dataclass
 

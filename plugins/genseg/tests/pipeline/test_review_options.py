@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
 
-from dgen.errors import ConfigError
-from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
+from dgen.config import build_config
+from dgen.errors import ConfigError, UnknownNameError
+from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
 
 
 @pytest.mark.parametrize(
@@ -46,3 +48,23 @@ def test_paper_preset_warms_the_generator_up() -> None:
     config, name = resolve_preset(GenSegConfig(preset="paper"), torch.device("cpu"))
     assert name == "paper"
     assert config.warmup_iterations == 1600 == 100 * 32 // config.batch_size
+
+
+def test_sample_mode_takes_train_eval_or_none_and_names_the_closest() -> None:
+    assert [build_config(GenSegConfig, {"sample_mode": v}).sample_mode for v in ("train", "eval", "none")] == [
+        "train", "eval", None]
+    with pytest.raises(UnknownNameError, match="Did you mean 'eval'"):
+        build_config(GenSegConfig, {"sample_mode": "evl"})
+
+
+def test_the_documented_genseg_plus_fixes_line_is_a_valid_run() -> None:
+    """The recipe in docs/genseg.md ("genseg + fixes") parses into the options it names."""
+    docs = (Path(__file__).resolve().parents[4] / "docs" / "genseg.md").read_text()
+    recipe = docs.split("### genseg + fixes: the recipe", 1)[1]
+    line = next(l for l in recipe.splitlines() if l.startswith("dgen run genseg "))
+    values = dict(arg.split("=", 1) for arg in re.findall(r"--set (\S+)", line))
+    config = build_config(GenSegConfig, {"n_labeled": 40, **values})
+    assert (config.seg_batchnorm, config.diffaugment, config.gan_augment, config.sample_mode) == (
+        "separate", "color,translation,cutout", True, "eval")
+    assert config.lookahead_lr == PRESETS["cpu"]["seg_lr"] and "--preset cpu" in line
+    assert config.real_augmenter == "strong" and config.search_space == "paper"
