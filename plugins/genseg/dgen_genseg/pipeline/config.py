@@ -68,7 +68,8 @@ class GenSegConfig:
             alpha) or functional (conv / separable / dilated candidates with their own nonlinearity).
         diffaugment: DiffAugment policy for the discriminator's inputs: a comma-separated subset of
             color,translation,cutout, or none.
-        gan_augment: the GAN also trains on real pairs jointly augmented by `augmenter`.
+        gan_augment: the GAN's losses use the real batch jointly augmented by `augmenter` (image moved with its mask,
+            a fresh draw each iteration) instead of the batch as drawn.
         seg_batchnorm: joint (synthetic and real images in one segmenter batch, the paper) or separate (two
             BatchNorm passes: running statistics from real images only).
         n_critic: wgan: critic steps per generator step (one warm-up iteration).
@@ -128,7 +129,7 @@ class GenSegConfig:
     lambda_l1: float = 100.0  # the pix2pix L1 weight
     search_space: Literal["paper", "functional"] = "paper"  # the generator's searchable cells
     diffaugment: str = "none"  # DiffAugment policy of the discriminator's inputs, e.g. "color,translation,cutout"
-    gan_augment: bool = False  # the GAN also trains on real pairs jointly augmented by `augmenter`
+    gan_augment: bool = False  # the GAN's losses use the real batch jointly augmented by `augmenter`
     n_critic: int = 5  # method wgan: critic steps per generator step
     augmenter: str = "combine"
     real_augmenter: str = "none"
