@@ -67,13 +67,16 @@ def register_methods(register: Register) -> None:
         what = "no augmentation" if augmenter is None else f"the '{augmenter}' augmenter"
         register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg",
                  description=f"classic supervised training on real pairs with {what}")
-    register("separate", Separate.build, pipeline="genseg", generator="pix2pix", sample_mode=Separate.default_sample_mode,
+    register("separate", Separate.build, pipeline="genseg", generator="pix2pix",
+             sample_mode=Separate.default_sample_mode,
              description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
     register("wgan", Wgan.build, pipeline="genseg", generator="pairs",
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
-    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix", sample_mode=GenSeg.default_sample_mode,
+    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix",
+             sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
-    register("joint", Joint.build, pipeline="genseg", generator="pix2pix", sample_mode=Joint.default_sample_mode,
+    register("joint", Joint.build, pipeline="genseg", generator="pix2pix",
+             sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
 
 

@@ -146,7 +146,8 @@ class SegLevel(Level):
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
         with generator_mode(self.generator, self.sample_mode):
-            synthetic = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.aug_masks)))  # (B, C, H, W) in [0, 1]
+            fake = ctx.call(self.generator, to_tanh_range(batch.aug_masks))  # (B, C, H, W) in [-1, 1]
+        synthetic = from_tanh_range(fake)  # (B, C, H, W) in [0, 1]
         return synthetic_plus_real_loss(
             lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch, self.gamma,
             separate_batchnorm=self.segmenter if self.separate_batchnorm else None,

@@ -70,7 +70,8 @@ class TensorBoardLog:
         if generator is None:
             return
         augmented, _ = trainer.augmenter(masks, generator=torch.Generator().manual_seed(_GRID_SEED))
-        fake = render(generator, augmented, trainer.sample_mode, seed=_GRID_SEED).nan_to_num(0.0)  # (n, C, H, W) in [0, 1]
+        fake = render(generator, augmented, trainer.sample_mode, seed=_GRID_SEED)  # (n, C, H, W) in [0, 1]
+        fake = fake.nan_to_num(0.0)
         self.writer.add_image("samples", samples_grid(augmented, fake, max_rows=self.n_images), iteration)
 
     def close(self) -> None:

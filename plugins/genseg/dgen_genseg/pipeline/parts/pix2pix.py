@@ -76,7 +76,9 @@ class Pix2PixStep:
             return None
         return self.diffaugment.sample(images.shape[0], images.shape[2], images.shape[3], self.aug_generator)
 
-    def discriminator_step(self, images: Tensor, masks: Tensor, params: DiffAugmentParams | None = None) -> float | None:
+    def discriminator_step(
+        self, images: Tensor, masks: Tensor, params: DiffAugmentParams | None = None
+    ) -> float | None:
         """One discriminator update on real pairs ``(B, C, H, W)``, ``(B, 1, H, W)`` against the generator's
         images from the same masks, both transformed by the DiffAugment draw ``params`` (None: not augmented);
         its loss, or None if a NaN/Inf was skipped."""

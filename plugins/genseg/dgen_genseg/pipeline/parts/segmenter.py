@@ -60,7 +60,9 @@ class SegmenterStep:
         self.segmenter.train()
         batch = GenSegBatch(images, masks, synthetic_masks, images[:0], masks[:0])
         separate = self.segmenter if self.separate_batchnorm else None
-        loss = synthetic_plus_real_loss(self.segmenter, self.loss, synthetic, batch, self.gamma, separate_batchnorm=separate)
+        loss = synthetic_plus_real_loss(
+            self.segmenter, self.loss, synthetic, batch, self.gamma, separate_batchnorm=separate
+        )
         return self._update(loss)
 
     def _update(self, loss: Tensor) -> dict[str, float]:
