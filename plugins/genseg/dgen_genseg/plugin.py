@@ -58,24 +58,29 @@ def register_pipelines(register: Register) -> None:
     register("genseg", GenSegPipeline, description="GenSeg: end-to-end searched mask-to-image GAN + segmenter (MLO)")
 
 
+#: the method options (``methods/reads.py``) that the pix2pix methods read; genseg also reads ``lookahead_lr``.
+_GAN_READS = ("real_augmenter", "search_space", "seg_batchnorm", "diffaugment", "gan_augment", "sample_mode")
+
+
 @hookimpl
 def register_methods(register: Register) -> None:
     """The genseg pipeline's methods; ``generator`` says what a method's GAN makes (``dgen generate`` needs
-    ``pix2pix``: images from masks) and ``sample_mode`` the generator's mode when the option leaves it to the
-    method (``dgen generate`` samples in the run's mode)."""
+    ``pix2pix``: images from masks), ``sample_mode`` the generator's mode when the option leaves it to the
+    method (``dgen generate`` samples in the run's mode) and ``reads`` the method options it reads (a run
+    refuses the others, see ``pipeline/methods/reads.py``)."""
     for name, augmenter in CLASSIC.items():
         what = "no augmentation" if augmenter is None else f"the '{augmenter}' augmenter"
-        register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg",
+        register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg", reads=(),
                  description=f"classic supervised training on real pairs with {what}")
-    register("separate", Separate.build, pipeline="genseg", generator="pix2pix",
+    register("separate", Separate.build, pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
              sample_mode=Separate.default_sample_mode,
              description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
-    register("wgan", Wgan.build, pipeline="genseg", generator="pairs",
+    register("wgan", Wgan.build, pipeline="genseg", generator="pairs", reads=("real_augmenter", "seg_batchnorm"),
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
-    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix",
+    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix", reads=(*_GAN_READS, "lookahead_lr"),
              sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
-    register("joint", Joint.build, pipeline="genseg", generator="pix2pix",
+    register("joint", Joint.build, pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
 

@@ -35,7 +35,8 @@ from dgen.terminal import print_plain
 from dgen_genseg.data.problem import Problem
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.methods import MethodTrainer, build_trainer
+from dgen_genseg.pipeline.methods import MethodTrainer, build_trainer, method_entry
+from dgen_genseg.pipeline.methods.reads import check_method_options
 
 __all__ = ["preflight", "make_task", "check_setup", "check_data", "forget_failed_start"]
 
@@ -55,6 +56,8 @@ def preflight(config: GenSegConfig, *, console: Console) -> Task:
             size or batch size a network cannot take.
         DataError: missing data root or folder, too few pairs, or bad files (all of them summarised).
     """
+    method_entry(config.method)  # an unknown method, with the closest name
+    check_method_options(config)  # an option the method would ignore
     task = make_task(config)
     check_setup(config, task)
     check_data(task, console=console)

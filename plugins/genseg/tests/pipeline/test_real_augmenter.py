@@ -47,7 +47,7 @@ def test_a_run_with_augmented_real_pairs_trains_differently(tiny, tmp_path, meth
 
 
 def test_real_augmenter_is_refused_for_methods_without_generated_data(tiny, tmp_path):
-    with pytest.raises(ConfigError, match="real_augmenter='flip' applies to the methods with generated data"):
+    with pytest.raises(ConfigError, match="real_augmenter='flip' is not read by method 'none' \\(only by genseg, joint, separate, wgan\\)"):
         tiny.run(tmp_path / "run", method="none", real_augmenter="flip")
     assert not (tmp_path / "run" / "log.csv").exists(), "refused by the preflight check, before any training"
 
@@ -56,3 +56,24 @@ def test_an_unknown_real_augmenter_names_the_closest(tiny, tmp_path):
     with pytest.raises(UnknownNameError, match="Did you mean 'combine'"):
         tiny.run(tmp_path / "run", real_augmenter="combin")
     assert not (tmp_path / "run" / "log.csv").exists(), "refused by the preflight check, before any training"
+
+
+@pytest.mark.parametrize("method, option, value", [
+    ("none", "lookahead_lr", "0.001"), ("strong", "seg_batchnorm", "separate"), ("joint", "lookahead_lr", "0.001"),
+    ("wgan", "diffaugment", "color"), ("separate", "lookahead_lr", "0.001"), ("combine", "sample_mode", "eval"),
+])
+def test_a_method_option_the_method_would_ignore_is_refused_before_anything_is_written(tiny, tmp_path, method, option,
+                                                                                      value):
+    with pytest.raises(ConfigError, match=rf"^{option}=.* is not read by method '{method}' \(only by .*\), so it would "
+                                          rf"change nothing; drop --set {option}="):
+        tiny.run(tmp_path / "run", method=method, **{option: value})
+    assert not (tmp_path / "run" / "log.csv").exists()
+
+
+def test_every_builtin_method_declares_the_method_options_it_reads():
+    from dgen_genseg.pipeline.methods import method_entries
+    from dgen_genseg.pipeline.methods.reads import METHOD_OPTIONS
+
+    for entry in method_entries():
+        assert set(entry.meta["reads"]) <= set(METHOD_OPTIONS), entry.name
+    assert "lookahead_lr" in {o for e in method_entries() if e.name == "genseg" for o in e.meta["reads"]}

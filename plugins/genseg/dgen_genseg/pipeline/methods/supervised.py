@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from dgen.augmenter import Augmenter
-from dgen.errors import ConfigError
 from dgen.plugins import create
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
@@ -48,17 +47,7 @@ class Supervised:
         cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device,
         augmenter: str | None = None,
     ) -> Supervised:
-        """The method with the augmenter registered as ``augmenter`` (None: none).
-
-        Raises:
-            ConfigError: ``real_augmenter`` is set (the augmentation of a classic method is its name).
-        """
-        if config.real_augmenter != "none":
-            raise ConfigError(
-                f"real_augmenter={config.real_augmenter!r} applies to the methods with generated data; method "
-                f"{config.method!r} trains on real pairs only: choose its augmentation with --set method=... "
-                f"({', '.join(CLASSIC)})."
-            )
+        """The method with the augmenter registered as ``augmenter`` (None: none)."""
         segmenter = make_segmenter(config, task, device)
         paired = None if augmenter is None else create("augmenters", augmenter)
         return cls(config, segmenter, SEG_LOSSES[config.seg_loss], train, paired)
