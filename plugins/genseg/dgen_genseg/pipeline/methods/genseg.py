@@ -12,10 +12,10 @@ from torch import nn
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch
-from dgen_genseg.pipeline.parts import MloStep, PairStream, Pix2PixStep, Schedule, SegmenterStep, Updates
-from dgen_genseg.pipeline.parts.data import make_real_augmenter
+from dgen_genseg.pipeline.parts import MloStep, Pix2PixStep
+from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
-from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
+from dgen_genseg.pipeline.sample_mode import SampleMode
 from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["GenSeg"]
@@ -36,17 +36,11 @@ class GenSeg:
     default_sample_mode: SampleMode = "train"
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
-        config = inputs.config
-        self.solver_name: str | None = config.solver
-        self.schedule = Schedule(config.iterations, config.warmup_iterations)
-        self.updates = Updates(config)
-        self.seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, self.updates)
-        self.data = PairStream(
-            config, inputs.train, val=inputs.val, conditions=inputs.augmenter, real_augmenter=make_real_augmenter(config)
-        )
-        self.sample_mode = resolve_sample_mode(config.sample_mode, self.default_sample_mode)
-        self.gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, self.updates, inputs.augmenter)
-        self.mlo = MloStep(config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)
+        self.solver_name: str | None = inputs.config.solver
+        parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=True)
+        self.schedule, self.updates, self.seg, self.data = parts.schedule, parts.updates, parts.seg, parts.data
+        self.sample_mode, self.gan = parts.sample_mode, parts.gan
+        self.mlo = MloStep(inputs.config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)
 
     @classmethod
     def build(
