@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dgen.cli import guarded
-from dgen.terminal import print_plain
+from dgen.terminal import print_plain, printable
 from dgen_genseg.data.check import check_dir
 from dgen_genseg.export import FORMATS
 from dgen_genseg.generate import generate
@@ -91,18 +91,18 @@ def register_predict_command(app: typer.Typer) -> None:
         console = Console(highlight=False, soft_wrap=True)
         with guarded():
             result = predict_images(run_dir, images, out, masks=masks, probabilities=probabilities, device=device)
-        console.print(f"wrote {len(result.images)} masks to {result.out / MASKS_DIR}", markup=False)
+        print_plain(console, f"wrote {len(result.images)} masks to {result.out / MASKS_DIR}")
         if result.no_mask:
-            console.print(f"{len(result.no_mask)} image(s) have no mask in {masks} and were not scored: "
-                          f"{', '.join(result.no_mask)}", style="yellow", markup=False)
+            print_plain(console, f"{len(result.no_mask)} image(s) have no mask in {masks} and were not scored: "
+                                 f"{', '.join(result.no_mask)}", style="yellow")
         if result.no_image:
-            console.print(f"{len(result.no_image)} mask(s) in {masks} match no image and were ignored: "
-                          f"{', '.join(p.name for p in result.no_image)}", style="yellow", markup=False)
+            print_plain(console, f"{len(result.no_image)} mask(s) in {masks} match no image and were ignored: "
+                                 f"{', '.join(p.name for p in result.no_image)}", style="yellow")
         if result.means is not None:
             table = Table("images", "dice", "jaccard", "hd95 (px)", "n", title="mean at each image's size")
-            table.add_row(escape(str(masks)), *_score_cells(result.means))
+            table.add_row(escape(printable(str(masks))), *_score_cells(result.means))
             console.print(table)
-            console.print(f"per image: {result.out / SCORES_FILE}", markup=False)
+            print_plain(console, f"per image: {result.out / SCORES_FILE}")
 
 
 def register_evaluate_command(app: typer.Typer) -> None:
@@ -128,7 +128,8 @@ def register_evaluate_command(app: typer.Typer) -> None:
                 continue
             for name, scores in metrics["test"].items():
                 at_size = metrics["test_at_image_size"][name]["dice"]
-                table.add_row(escape(name), *_score_cells(scores), f"{at_size:.4f}", escape(str(run_dir)))
+                table.add_row(escape(printable(name)), *_score_cells(scores), f"{at_size:.4f}",
+                              escape(printable(str(run_dir))))
         if table.rows:
             console.print(table)
         if failed:

@@ -74,7 +74,7 @@ def _run_config(run_dir: Path) -> FinishedRun:
     if makes == "pairs":
         raise ConfigError(
             f"{run_dir} was trained with method '{method}', whose generator makes image-mask pairs from noise, not images "
-            "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg or separate."
+            "from masks; `dgen generate` needs a mask-conditioned generator: use a run of method genseg, joint or separate."
         )
     if makes != "pix2pix":
         raise ConfigError(

@@ -74,8 +74,8 @@ class GenSegConfig:
             BatchNorm passes: running statistics from real images only).
         n_critic: wgan: critic steps per generator step (one warm-up iteration).
         augmenter: the mask augmenter making the generator's conditions (`dgen list augmenters`).
-        real_augmenter: genseg, separate, wgan: a classic paired augmenter applied to the real pairs the segmenter
-            trains on (none = the paper).
+        real_augmenter: genseg, joint, separate, wgan: a classic paired augmenter applied to the real pairs the
+            segmenter trains on (none = the paper).
         arch_lr: learning rate of alpha, the generator's architecture (0 freezes alpha: the control of the search).
         arch_weight_decay: weight decay of alpha.
         unroll_steps: differentiable steps per lower level (K).

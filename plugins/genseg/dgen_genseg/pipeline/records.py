@@ -41,8 +41,8 @@ GENSEG_RECORDS = Records(
     references=(BestOf("best classic", "Best classic augmentation", CLASSIC),),
     curve=ValCurve(x=SEG_ITERATION, x_label="segmenter iteration",
                    note="segmenter updates; the GAN warm-up of the GAN-based methods comes before"),
-    facts=("image_size", "iterations"),
+    facts=("image_size", "iterations", "test_resolution"),
     per_value_facts=("solver",),
-    info=("solver", "wall_seconds", "best_iteration", "iterations", "image_size", "device"),
+    info=("solver", "wall_seconds", "best_iteration", "iterations", "image_size", "test_resolution", "device"),
     legacy_out_of_domain=_LEGACY_OOD,
 )

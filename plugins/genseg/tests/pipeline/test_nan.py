@@ -189,3 +189,14 @@ def test_the_cli_prints_a_nan_as_one_red_line(tiny, tmp_path, monkeypatch):
     line = tiny.error_line(result)
     assert f"error: iteration {AT + 1} of 8: the loss of level 'arch' is nan" in line
     assert "--set arch_lr=" in line and "the last good checkpoint (after iteration 4)" in line
+
+
+def test_the_advice_for_a_nan_with_alpha_frozen_does_not_suggest_lowering_a_zero_learning_rate():
+    from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
+    from dgen_genseg.pipeline.parts.updates import Updates
+
+    frozen, _ = resolve_preset(GenSegConfig(arch_lr=0.0, preset="cpu"), torch.device("cpu"))
+    advice = Updates(frozen).advice("arch")
+    assert "lower arch_lr" not in advice and "arch_lr is 0 (α frozen)" in advice and "nan_policy=skip" in advice
+    moving, _ = resolve_preset(GenSegConfig(preset="cpu"), torch.device("cpu"))
+    assert Updates(moving).advice("arch").startswith("lower arch_lr, now 0.003")

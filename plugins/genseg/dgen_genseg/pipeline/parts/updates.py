@@ -32,6 +32,9 @@ class Updates:
         option = LR_OPTIONS[level]
         lr = getattr(self.config, option)
         shared = " (the generator's and the discriminator's)" if option == "gen_lr" else ""
+        if lr == 0:  # arch_lr=0, the α-frozen control: its hypergradient is still computed, never applied
+            return (f"{option} is 0 (α frozen), so the NaN/Inf comes from the look-ahead, not from a step of this "
+                    f"level: lower seg_lr or gen_lr, or skip such steps with --set nan_policy=skip")
         return (
             f"lower {option}{shared}, now {lr:g}, in a new run (e.g. --set {option}={lr / 10:g}), "
             f"or skip such steps with --set nan_policy=skip"
