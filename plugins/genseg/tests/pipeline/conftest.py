@@ -21,6 +21,8 @@ import pytest
 import torch
 from typer.testing import CliRunner, Result
 
+from dgen.threads import THREADS_ENV_CAP
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 #: option values (as ``--set`` gives them) of the tiny run.
@@ -44,13 +46,23 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run torch on one thread (bit-reproducible and comparable across processes), then restore."""
-    threads = torch.get_num_threads()
+    """Run torch on one thread (bit-reproducible and comparable across processes), then restore.
+
+    A run started inside sizes its own pool (its fair share of the cores, :mod:`dgen.threads`), which
+    ``OMP_NUM_THREADS`` caps: set to 1 here, so the run's thread count never depends on the machine's
+    cores or on other dgen runs alive at the time.
+    """
+    threads, cap = torch.get_num_threads(), os.environ.get(THREADS_ENV_CAP)
     torch.set_num_threads(1)
+    os.environ[THREADS_ENV_CAP] = "1"
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+        if cap is None:
+            os.environ.pop(THREADS_ENV_CAP, None)
+        else:
+            os.environ[THREADS_ENV_CAP] = cap
 
 
 @dataclass(frozen=True)
