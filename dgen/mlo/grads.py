@@ -98,17 +98,22 @@ def level_grads(
     where: str,
     *,
     create_graph: bool = False,
+    retain_graph: bool | None = None,
     require_path: bool = True,
     keep_unused: bool = False,
 ) -> list[Tensor | None]:
     """``d loss / d wrt`` for ``level``'s ``loss``, checked (see :func:`check_loss`, :func:`check_grads`).
+
+    ``retain_graph``: keep the graph for another gradient through it (``None``: as ``create_graph``).
 
     ``keep_unused``: a tensor the loss does not use gets ``None``, as ``loss.backward()`` leaves its
     ``.grad`` (so optimizers skip it); otherwise zeros.
     """
     check_loss(loss, level, where)
     if loss.requires_grad:
-        raw = torch.autograd.grad(loss, list(wrt), create_graph=create_graph, allow_unused=True)
+        raw = torch.autograd.grad(
+            loss, list(wrt), create_graph=create_graph, retain_graph=retain_graph, allow_unused=True
+        )
     else:
         raw = (None,) * len(wrt)
     if keep_unused:

@@ -19,6 +19,9 @@ class Problem:
     Attributes:
         order: level names in topological order of ``upper`` (upper levels first).
         hypergradient_levels: levels with ``lower``, in ``order``; updated by hypergradients.
+        hypergradient_groups: the hypergradient levels grouped by identical :meth:`unrolled` tuples
+            (each group in ``order``, groups by their first member); the solvers build one look-ahead
+            per group and per iteration and differentiate every member's loss at it.
         ordinary_levels: the other levels, in ``order``; updated with their own loss.
 
     Raises:
@@ -51,6 +54,10 @@ class Problem:
         self.ordinary_levels = tuple(n for n in self.order if not self._levels[n].lower)
         self._unrolled = {n: self._collect_unrolled(n) for n in self.hypergradient_levels}
         self._check_nesting()
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for name in self.hypergradient_levels:
+            groups.setdefault(self._unrolled[name], []).append(name)
+        self.hypergradient_groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups.values())
 
     # -- public queries --------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ def test_the_complete_example_runs(capsys):
     namespace: dict = {}
     exec(compile(code, str(DOC), "exec"), namespace)
     stats = namespace["stats"]
-    assert set(stats) == {"loss/arch", "hypergrad_norm/arch", "loss/gen", "loss/seg", "skipped"}
+    assert set(stats) == {"loss/arch", "hypergrad_norm/arch", "loss/gen", "loss/seg", "hyper", "skipped"}
     assert stats["skipped"] == 0.0
     assert namespace["generator"].alpha.detach().abs().max() > 0.01  # the architecture was searched
     assert "loss/arch" in capsys.readouterr().out

@@ -34,7 +34,7 @@ def test_step_moves_alpha_against_its_hypergradient_and_updates_every_level(name
     stats = solver.step(None)
     torch.testing.assert_close(chain.alpha.detach(), alpha - 0.5 * hyper, rtol=1e-12, atol=0)
     assert not torch.equal(chain.w1.detach(), w1) and not torch.equal(chain.w2.detach(), w2)
-    assert set(stats) == {"loss/arch", "hypergrad_norm/arch", "loss/gen", "loss/seg", "skipped"}
+    assert set(stats) == {"loss/arch", "hypergrad_norm/arch", "loss/gen", "loss/seg", "hyper", "skipped"}
     assert stats["skipped"] == 0.0 and math.isclose(stats["hypergrad_norm/arch"], hyper.norm().item(), rel_tol=1e-9)
     assert all(isinstance(v, float) for v in stats.values())
     assert chain.alpha.grad is None  # gradients are not left behind
@@ -106,7 +106,7 @@ def test_nan_policy_skip_applies_nothing_from_the_bad_hypergradient_and_reports_
     solver = create_solver("unroll", chain.problem, nan_policy="skip")
     before = [t.detach().clone() for t in (chain.alpha, chain.w1, chain.w2)]
     stats = solver.step(None)
-    assert stats == {"skipped": 1.0, "nonfinite/seg": 1.0}
+    assert stats == {"hyper": 1.0, "skipped": 1.0, "nonfinite/seg": 1.0}
     for t, b in zip((chain.alpha, chain.w1, chain.w2), before):
         torch.testing.assert_close(t.detach(), b, rtol=0, atol=0)
     assert solver.iteration == 1 and solver.skipped == 1

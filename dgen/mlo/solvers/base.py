@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,7 +15,7 @@ from dgen.mlo.grads import NonFiniteError, global_norm, level_grads
 from dgen.mlo.level import Level
 from dgen.mlo.problem import Problem
 
-__all__ = ["NAN_POLICIES", "FirstStep", "Hypergradient", "Solver", "check_flag"]
+__all__ = ["NAN_POLICIES", "FirstStep", "Hypergradient", "Solver", "check_flag", "check_hyper_every"]
 
 #: what ``step`` does when a loss or gradient is NaN/Inf
 NAN_POLICIES = ("raise", "skip")
@@ -48,10 +48,22 @@ def check_flag(value: Any, option: str) -> bool:
     return value
 
 
+def check_hyper_every(value: Any) -> int:
+    """``value`` if it is an int >= 1, else ``ConfigError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"solver option hyper_every={value!r}; expected an int >= 1 (1: a hypergradient every iteration, "
+            f"k: every k-th iteration), e.g. hyper_every=2."
+        )
+    return value
+
+
 class Solver(ABC):
     """One MLO iteration per :meth:`step`: the hypergradients of all levels that have ``lower``
     (computed at the current variables, then applied by their optimizers), then the ordinary
     update of every other level in topological order with its own loss at the current variables.
+    Hypergradient levels that unroll the same levels (``problem.hypergradient_groups``) may share
+    one look-ahead (``unroll`` and ``first_order`` do).
 
     Args:
         problem: the validated problem.
@@ -62,11 +74,18 @@ class Solver(ABC):
         nan_policy: ``"raise"`` a :class:`~dgen.errors.NumericalError` naming the level whose loss or
             gradient is NaN/Inf, or ``"skip"``: that update is not applied, nor any later update of
             the iteration (updates already applied in it stay), and ``stats["skipped"]`` is 1.
+        hyper_every: compute hypergradients only at iterations ``i`` with ``i % hyper_every == 0``
+            (``i`` = :attr:`iteration`, from 0). At the others, a hypergradient level with
+            ``direct=False`` is not updated, one with ``direct=True`` gets an ordinary update with its
+            loss in a live Context (its lower levels at their current values), and every other level
+            computes its own loss (there are no look-ahead gradients to reuse).
     """
 
     name: ClassVar[str]
 
-    def __init__(self, problem: Problem, *, reuse_grads: bool = False, nan_policy: str = "raise") -> None:
+    def __init__(
+        self, problem: Problem, *, reuse_grads: bool = False, nan_policy: str = "raise", hyper_every: int = 1
+    ) -> None:
         if not isinstance(problem, Problem):
             raise ConfigError(
                 f"a solver needs a dgen.mlo.Problem; got a {type(problem).__name__}; wrap the levels in Problem([...])."
@@ -76,26 +95,38 @@ class Solver(ABC):
         self.problem = problem
         self.reuse_grads = check_flag(reuse_grads, "reuse_grads")
         self.nan_policy = nan_policy
+        self.hyper_every = check_hyper_every(hyper_every)
         self.iteration = 0
         self.skipped = 0
 
     @abstractmethod
-    def _hypergradient(self, level: Level, batch: Any) -> Hypergradient:
-        """The hypergradient of ``level`` (which has ``lower``) at the current variables."""
+    def _hypergradients(self, targets: Sequence[Level], batch: Any) -> list[Hypergradient]:
+        """The hypergradients of ``targets`` (one of ``problem.hypergradient_groups``: levels with ``lower``
+        that unroll the same levels) at the current variables, in order."""
 
     def hypergradients(self, batch: Any) -> dict[str, list[Tensor]]:
-        """Hypergradients of all levels that have ``lower``, by name, without applying them."""
-        return {n: self._hypergradient(self.problem.level(n), batch).grads for n in self.problem.hypergradient_levels}
+        """Hypergradients of all levels that have ``lower``, by name, without applying them
+        (computed whatever ``hyper_every`` says)."""
+        return {name: hyper.grads for name, hyper in self._all_hypergradients(batch).items()}
+
+    def _all_hypergradients(self, batch: Any) -> dict[str, Hypergradient]:
+        """Every hypergradient level's :class:`Hypergradient`, in ``problem.hypergradient_levels`` order."""
+        found: dict[str, Hypergradient] = {}
+        for group in self.problem.hypergradient_groups:
+            found.update(zip(group, self._hypergradients([self.problem.level(n) for n in group], batch), strict=True))
+        return {name: found[name] for name in self.problem.hypergradient_levels}
 
     def step(self, batch: Any) -> dict[str, float]:
         """One MLO iteration on ``batch`` (handed to every level's loss).
 
         Returns:
-            ``loss/<level>`` for every level (a hypergradient level's loss at the look-ahead; an
-            ordinary level's loss before its update), ``hypergrad_norm/<level>`` for every
-            hypergradient level, ``skipped`` (0 or 1) and, when skipped, ``nonfinite/<level>`` = 1.
+            ``loss/<level>`` for every updated level (a hypergradient level's loss at the look-ahead;
+            an ordinary level's loss, and a ``direct=True`` hypergradient level's at iterations without
+            hypergradients, before its update), ``hypergrad_norm/<level>`` for every hypergradient level
+            when hypergradients were computed, ``hyper`` (1 when they were, 0 when ``hyper_every``
+            skipped them), ``skipped`` (0 or 1) and, when skipped, ``nonfinite/<level>`` = 1.
         """
-        stats: dict[str, float] = {}
+        stats: dict[str, float] = {"hyper": float(self.iteration % self.hyper_every == 0)}
         try:
             self._iterate(batch, stats)
             stats["skipped"] = 0.0
@@ -110,23 +141,28 @@ class Solver(ABC):
         return stats
 
     def _iterate(self, batch: Any, stats: dict[str, float]) -> None:
-        hypers = {n: self._hypergradient(self.problem.level(n), batch) for n in self.problem.hypergradient_levels}
         first_steps: dict[str, FirstStep] = {}
-        for name, hyper in hypers.items():
-            _apply(self.problem.level(name), hyper.grads)
-            stats[f"loss/{name}"] = float(hyper.loss)
-            stats[f"hypergrad_norm/{name}"] = global_norm(hyper.grads)
-            for unrolled, first in hyper.first_steps.items():
-                first_steps.setdefault(unrolled, first)
+        if stats["hyper"]:
+            for name, hyper in self._all_hypergradients(batch).items():
+                _apply(self.problem.level(name), hyper.grads)
+                stats[f"loss/{name}"] = float(hyper.loss)
+                stats[f"hypergrad_norm/{name}"] = global_norm(hyper.grads)
+                for unrolled, first in hyper.first_steps.items():
+                    first_steps.setdefault(unrolled, first)
+        else:
+            levels = [self.problem.level(n) for n in self.problem.hypergradient_levels]
+            updates = [(level, *_own_gradient(level, batch)) for level in levels if level.direct]  # all, then apply
+            for level, grads, loss in updates:
+                _apply(level, grads)
+                stats[f"loss/{level.name}"] = float(loss)
         for name in self.problem.ordinary_levels:
             level = self.problem.level(name)
             if self.reuse_grads and name in first_steps:
                 grads, loss = first_steps[name].grads, first_steps[name].loss
             else:
-                loss = level.loss(Context(), batch)
-                grads = level_grads(loss, level.params, level, f"the ordinary update of '{name}'", keep_unused=True)
+                grads, loss = _own_gradient(level, batch)
             _apply(level, grads)
-            stats[f"loss/{name}"] = float(loss.detach())
+            stats[f"loss/{name}"] = float(loss)
 
     def state_dict(self) -> dict[str, Any]:
         """What resuming needs besides the levels' optimizers (which their owner saves)."""
@@ -157,6 +193,14 @@ class Solver(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.problem!r}, iteration={self.iteration})"
+
+
+def _own_gradient(level: Level, batch: Any) -> tuple[list[Tensor | None], Tensor]:
+    """The gradient of ``level``'s loss in a live Context (``None`` for an unused parameter) and that loss ``()``,
+    detached: what its ordinary update applies."""
+    loss = level.loss(Context(), batch)
+    grads = level_grads(loss, level.params, level, f"the ordinary update of '{level.name}'", keep_unused=True)
+    return grads, loss.detach()
 
 
 def _apply(level: Level, grads: list[Tensor | None]) -> None:

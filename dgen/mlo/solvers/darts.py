@@ -3,6 +3,7 @@ central differences, propagated down chains of any length (GenSeg: alpha -> gene
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
@@ -45,7 +46,7 @@ class DartsSolver(Solver):
     Args:
         problem: the validated problem; every unrolled level must have ``unroll_steps=1``.
         eps_scale: length of the finite-difference perturbation of each level's variables.
-        reuse_grads, nan_policy: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
     """
 
     name = "darts"
@@ -57,8 +58,9 @@ class DartsSolver(Solver):
         eps_scale: float = 0.01,
         reuse_grads: bool = False,
         nan_policy: str = "raise",
+        hyper_every: int = 1,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
         if isinstance(eps_scale, bool) or not isinstance(eps_scale, Real) or not eps_scale > 0:
             raise ConfigError(f"solver option eps_scale={eps_scale!r}; expected a number > 0, e.g. 0.01 (as in DARTS).")
         self.eps_scale = float(eps_scale)
@@ -70,6 +72,10 @@ class DartsSolver(Solver):
                         f"solver 'darts' looks ahead by exactly one SGD step, but level '{name}' has unroll_steps={steps}; "
                         f"set unroll_steps=1 or use create_solver('unroll', ...)."
                     )
+
+    def _hypergradients(self, targets: Sequence[Level], batch: Any) -> list[Hypergradient]:
+        """One look-ahead per target (not shared: each target's finite differences perturb along its own vector)."""
+        return [self._hypergradient(target, batch) for target in targets]
 
     def _hypergradient(self, target: Level, batch: Any) -> Hypergradient:
         levels = [self.problem.level(n) for n in self.problem.unrolled(target.name)]

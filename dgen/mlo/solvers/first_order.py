@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dgen.errors import SolverError
@@ -12,7 +13,7 @@ from dgen.mlo.solvers.base import Hypergradient, Solver
 from dgen.mlo.solvers.lookahead import (
     FuncTrajectory,
     check_steps,
-    lookahead_hypergradient,
+    lookahead_hypergradients,
 )
 
 __all__ = ["FirstOrderSolver"]
@@ -26,7 +27,7 @@ class FirstOrderSolver(Solver):
     Args:
         problem: the validated problem; no hypergradient level may be ``direct=False``.
         steps: look-ahead steps for every unrolled level; None uses each level's ``unroll_steps``.
-        reuse_grads, nan_policy: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
 
     Raises:
         SolverError: a hypergradient level is ``direct=False`` (its first-order hypergradient is
@@ -42,8 +43,9 @@ class FirstOrderSolver(Solver):
         steps: int | None = None,
         reuse_grads: bool = False,
         nan_policy: str = "raise",
+        hyper_every: int = 1,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
         self.steps = check_steps(steps)
         for target in problem.hypergradient_levels:
             level = problem.level(target)
@@ -57,8 +59,8 @@ class FirstOrderSolver(Solver):
             for name in problem.unrolled(target):
                 diffopt.check_supported(problem.level(name).optimizer, name)
 
-    def _hypergradient(self, level: Level, batch: Any) -> Hypergradient:
-        return lookahead_hypergradient(
-            self.problem, level, batch, lambda lvl: FuncTrajectory(lvl, create_graph=False), self.steps,
+    def _hypergradients(self, targets: Sequence[Level], batch: Any) -> list[Hypergradient]:
+        return lookahead_hypergradients(
+            self.problem, targets, batch, lambda lvl: FuncTrajectory(lvl, create_graph=False), self.steps,
             first_step_updates_buffers=self.reuse_grads,
         )

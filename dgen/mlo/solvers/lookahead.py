@@ -3,18 +3,19 @@
 For a hypergradient level T, every level between T and its lower levels is stepped K times in
 topological order, each step's loss evaluated in a Context that holds T's live variables and the
 look-ahead values of the levels already stepped; then T's loss is evaluated at the look-aheads and
-differentiated with respect to T's variables.
+differentiated with respect to T's variables. Hypergradient levels that unroll the same levels (e.g.
+an augmentation's magnitudes and the weights of samples, both over one learner) share that look-ahead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
-from dgen.errors import ConfigError
+from dgen.errors import ConfigError, SolverError
 from dgen.mlo import diffopt
 from dgen.mlo.context import Context
 from dgen.mlo.grads import level_grads
@@ -22,7 +23,7 @@ from dgen.mlo.level import Level
 from dgen.mlo.problem import Problem
 from dgen.mlo.solvers.base import FirstStep, Hypergradient
 
-__all__ = ["FuncTrajectory", "Trajectory", "check_steps", "lookahead_hypergradient"]
+__all__ = ["FuncTrajectory", "Trajectory", "check_steps", "lookahead_hypergradients"]
 
 
 class Trajectory(Protocol):
@@ -88,26 +89,39 @@ def check_steps(steps: Any) -> int | None:
     return steps
 
 
-def lookahead_hypergradient(
+def lookahead_hypergradients(
     problem: Problem,
-    target: Level,
+    targets: Sequence[Level],
     batch: Any,
     start: Callable[[Level], Trajectory],
     steps: int | None,
     *,
     first_step_updates_buffers: bool = False,
-) -> Hypergradient:
-    """The gradient of ``target``'s loss at the look-ahead of its unrolled levels.
+) -> list[Hypergradient]:
+    """The gradient of each target's loss at one shared look-ahead of their unrolled levels.
 
     Args:
+        targets: hypergradient levels with identical ``problem.unrolled`` tuples (one of
+            ``problem.hypergradient_groups``); the look-ahead is built once and each target's loss is
+            evaluated and differentiated at it, which equals computing them one by one.
         start: makes the trajectory of a level (which backend, whether graphs are kept).
         steps: look-ahead steps per level, or None for each level's ``unroll_steps``.
         first_step_updates_buffers: evaluate each level's first step with the real buffers
-            (BatchNorm running statistics updated), for when that step replaces the ordinary update.
+            (BatchNorm running statistics updated, once), for when that step replaces the ordinary update.
+
+    Returns:
+        one :class:`Hypergradient` per target, in order; all share the same ``first_steps``.
     """
+    unrolled = {problem.unrolled(t.name) for t in targets}
+    if len(unrolled) != 1:
+        raise SolverError(
+            f"levels {', '.join(t.name for t in targets)} do not unroll the same levels, so they cannot share a "
+            f"look-ahead; pass one group of problem.hypergradient_groups."
+        )
+    about = " and ".join(f"'{t.name}'" for t in targets)
     overrides: list[tuple[Tensor, Tensor]] = []
     first_steps: dict[str, FirstStep] = {}
-    for name in problem.unrolled(target.name):
+    for name in unrolled.pop():
         level = problem.level(name)
         trajectory = start(level)
         count = steps or level.unroll_steps
@@ -117,12 +131,14 @@ def lookahead_hypergradient(
                 update_buffers=first_step_updates_buffers and k == 0,
             )
             loss = level.loss(ctx, batch)
-            grads = trajectory.step(
-                loss, f"look-ahead step {k + 1}/{count} of '{name}' for the hypergradient of '{target.name}'"
-            )
+            grads = trajectory.step(loss, f"look-ahead step {k + 1}/{count} of '{name}' for the hypergradient of {about}")
             if k == 0:
                 first_steps[name] = FirstStep(grads, loss.detach())
         overrides.extend(zip(level.params, trajectory.params))
-    loss = target.loss(Context(overrides), batch)
-    grads = level_grads(loss, target.params, target, f"the hypergradient of '{target.name}'")
-    return Hypergradient([g.detach() for g in grads], loss.detach(), first_steps)
+    hypers = []
+    for i, target in enumerate(targets):
+        loss = target.loss(Context(overrides), batch)
+        where = f"the hypergradient of '{target.name}'"
+        grads = level_grads(loss, target.params, target, where, retain_graph=True if i + 1 < len(targets) else None)
+        hypers.append(Hypergradient([g.detach() for g in grads], loss.detach(), first_steps))
+    return hypers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dgen.errors import SolverError, UnknownNameError
@@ -14,7 +15,7 @@ from dgen.mlo.solvers.lookahead import (
     FuncTrajectory,
     Trajectory,
     check_steps,
-    lookahead_hypergradient,
+    lookahead_hypergradients,
 )
 
 __all__ = ["BACKENDS", "UnrollSolver"]
@@ -34,7 +35,7 @@ class UnrollSolver(Solver):
         self_second_order: False takes each look-ahead gradient at a detached copy of the level's own
             variables, dropping the d(step)/d(own variables) Hessian terms (``func`` backend only;
             no effect when K=1 because the first step starts at the live variables).
-        reuse_grads, nan_policy: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
 
     Raises:
         SolverError: an unrolled level's optimizer is not supported by the backend.
@@ -51,8 +52,9 @@ class UnrollSolver(Solver):
         self_second_order: bool = True,
         reuse_grads: bool = False,
         nan_policy: str = "raise",
+        hyper_every: int = 1,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
         self.steps = check_steps(steps)
         if backend not in BACKENDS:
             raise UnknownNameError("backend", str(backend), BACKENDS)
@@ -76,7 +78,7 @@ class UnrollSolver(Solver):
             return HigherTrajectory(level)
         return FuncTrajectory(level, create_graph=True, self_second_order=self.self_second_order)
 
-    def _hypergradient(self, level: Level, batch: Any) -> Hypergradient:
-        return lookahead_hypergradient(
-            self.problem, level, batch, self._start, self.steps, first_step_updates_buffers=self.reuse_grads
+    def _hypergradients(self, targets: Sequence[Level], batch: Any) -> list[Hypergradient]:
+        return lookahead_hypergradients(
+            self.problem, targets, batch, self._start, self.steps, first_step_updates_buffers=self.reuse_grads
         )
