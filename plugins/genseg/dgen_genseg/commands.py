@@ -62,10 +62,13 @@ def register_generate_command(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", help=f"{' or '.join(FORMATS)}.")] = "folder",
         seed: Annotated[int, typer.Option(help="Seed of the drawn masks and their augmentation.")] = 0,
         device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+        min_utility: Annotated[Optional[float], typer.Option(
+            help="steer runs with learned pair weights: keep the pairs whose weight is at least this (1 = neutral)."
+        )] = None,
     ) -> None:
         """Write N synthetic image-mask pairs from a GenSeg run's generator (augmented training masks -> images)."""
         with guarded():
-            result = generate(run_dir, n, out, fmt=fmt, seed=seed, device=device)
+            result = generate(run_dir, n, out, fmt=fmt, seed=seed, device=device, min_utility=min_utility)
         print_plain(Console(), f"wrote {len(result.cases)} pairs ({fmt}) to {result.out}")
 
 

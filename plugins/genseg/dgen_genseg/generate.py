@@ -7,13 +7,19 @@ training mask drawn at random, transformed by the run's mask augmenter, and the 
 makes from it in the run's sample mode (option ``sample_mode``, else its method's: eval for ``separate``,
 train for ``genseg`` and ``joint``; in train mode the dropout is seeded by ``--seed`` and BatchNorm uses the
 statistics of each batch of 16).
+
+A run of method ``steer`` that learned pair weights draws its masks from its last pool instead (each with its
+learned weight, its utility, written to ``utility.csv`` and the manifest; ``--min-utility`` keeps the pairs whose
+weight reaches it), and one that learned an appearance renders through it, as its segmenter saw them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -26,7 +32,9 @@ from dgen.plugins import create
 from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
 from dgen_genseg.pipeline.methods import method_entry
-from dgen_genseg.pipeline.sample_mode import SampleMode, render, resolve_sample_mode
+from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
+from dgen_genseg.pipeline.steer.pictures import rendered_pairs
+from dgen_genseg.pipeline.steer.saved import LearnedPool, read_appearance, read_pool
 from dgen_genseg.rundir import FinishedRun, read_finished_run
 
 __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
@@ -34,6 +42,8 @@ __all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load
 GENERATOR_FILE = "generator.safetensors"
 #: provenance of the generated pairs, written next to them
 MANIFEST_FILE = "generation.json"
+#: each generated pair's learned weight (runs with a learned pool)
+UTILITY_FILE = "utility.csv"
 _BATCH = 16
 
 
@@ -46,6 +56,8 @@ class GeneratorRun:
         ids: the task's item id of each mask.
         channels: image channels the generator makes.
         mode: the generator's mode when it samples, the run's (see :mod:`dgen_genseg.pipeline.sample_mode`).
+        pool: a ``steer`` run's last pool of conditions and their learned weights, else None.
+        appearance: a ``steer`` run's learned appearance, else None.
     """
 
     config: GenSegConfig
@@ -55,6 +67,8 @@ class GeneratorRun:
     ids: list[str]
     channels: int
     mode: SampleMode = "eval"
+    pool: Optional[LearnedPool] = None
+    appearance: Optional[nn.Module] = None
 
 
 @dataclass(frozen=True)
@@ -113,26 +127,39 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
     mode = resolve_sample_mode(config.sample_mode, method_entry(config.method).meta.get("sample_mode", "eval"))
     return GeneratorRun(
         config, generator.to(device).eval(), create("augmenters", config.augmenter), masks.to(device),
-        list(splits.ids["train"]), task.channels, mode,
+        list(splits.ids["train"]), task.channels, mode, read_pool(run_dir, device), read_appearance(run_dir, device),
     )
 
 
 @torch.no_grad()
-def sample_pairs(run: GeneratorRun, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
-    """``n`` pairs: ``(images (n, C, S, S) in [0, 1], masks (n, 1, S, S) in {0, 1}, source indices (n,))``.
+def sample_pairs(
+    run: GeneratorRun, n: int, generator: torch.Generator, *, min_utility: float | None = None
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """``n`` pairs: ``(images (n, C, S, S) in [0, 1], masks (n, 1, S, S) in {0, 1}, source indices (n,), weights)``.
 
-    Masks are training masks drawn with replacement and augmented; ``generator`` (CPU) makes it repeatable, the
-    dropout of a train-mode generator included (the global random state is left as it was).
+    Masks are training masks drawn with replacement and augmented, or, for a run with a learned pool, pool
+    conditions (those whose weight reaches ``min_utility``) drawn with replacement, with their ``weights`` ``(n,)``
+    (else None). ``generator`` (CPU) makes it repeatable, the dropout of a train-mode generator and the learned
+    appearance's draw included (the global random state is left as it was).
     """
-    picks = torch.randint(run.masks.shape[0], (n,), generator=generator)  # (n,) on the CPU
-    masks, _ = run.augmenter(run.masks[picks.to(run.masks.device)], generator=generator)
-    dropout_seed = int(torch.randint(2**31 - 1, (1,), generator=generator)) if run.mode == "train" else 0
-    images = render(run.generator, masks, run.mode, seed=dropout_seed)  # (n, C, S, S) in [0, 1]
-    return images.clamp(0, 1), masks, picks
+    weights = None
+    if run.pool is not None:
+        eligible = run.pool.eligible(min_utility)
+        chosen = eligible[torch.randint(len(eligible), (n,), generator=generator)]
+        masks = run.pool.masks[chosen.to(run.pool.masks.device)]
+        picks, weights = run.pool.sources[chosen], run.pool.weights[chosen]
+    else:
+        picks = torch.randint(run.masks.shape[0], (n,), generator=generator)  # (n,) on the CPU
+        masks, _ = run.augmenter(run.masks[picks.to(run.masks.device)], generator=generator)
+    random_render = run.mode == "train" or run.appearance is not None
+    seed = int(torch.randint(2**31 - 1, (1,), generator=generator)) if random_render else 0
+    images = rendered_pairs(run.generator, run.mode, run.appearance, masks, seed=seed)  # (n, C, S, S) in [0, 1]
+    return images.clamp(0, 1), masks, picks, weights
 
 
 def generate(
-    run_dir: str | Path, n: int, out: str | Path, *, fmt: str = "folder", seed: int = 0, device: str = "auto"
+    run_dir: str | Path, n: int, out: str | Path, *, fmt: str = "folder", seed: int = 0, device: str = "auto",
+    min_utility: float | None = None,
 ) -> GenerateResult:
     """Write ``n`` synthetic pairs from the GenSeg run in ``run_dir`` into the new folder ``out``.
 
@@ -141,23 +168,41 @@ def generate(
             :mod:`dgen_genseg.export`.
         seed: seeds the drawn masks and their augmentation.
         device: ``auto``, ``cpu`` or ``cuda`` for the generator.
+        min_utility: keep only the pool's pairs whose learned weight reaches it (a ``steer`` run with
+            ``steer=weights``); each pair's weight goes to ``utility.csv`` and the manifest.
+
+    Raises:
+        ConfigError: a bad ``n`` / ``fmt`` / ``min_utility``, or ``min_utility`` for a run without learned weights.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"--n {n!r} is invalid; give the number of pairs to write, an integer >= 1.")
+    if min_utility is not None and not (math.isfinite(min_utility) and 0 <= min_utility <= 2):
+        raise ConfigError(f"--min-utility {min_utility:g} is invalid; learned weights lie in (0, 2) (1 = neutral): "
+                          f"give e.g. --min-utility 1.")
     check_format(fmt)
     out = Path(out)
     check_output_dir(out, fmt)
     run = load_generator_run(run_dir, resolve_device(device))
+    if min_utility is not None and run.pool is None:
+        raise ConfigError(f"{run_dir} has no learned pair weights (method {run.config.method!r}, steer "
+                          f"{run.config.steer!r}); --min-utility needs a run of --method steer with steer=weights, "
+                          f"or drop --min-utility.")
     writer = PairWriter(out, fmt, run.channels)
     rng = torch.Generator().manual_seed(seed)
     cases = [f"synth_{i:05d}" for i in range(n)]
     sources: list[str] = []
+    weights: list[float] = []
     for start in range(0, n, _BATCH):
-        images, masks, picks = sample_pairs(run, min(_BATCH, n - start), rng)
+        images, masks, picks, batch_weights = sample_pairs(run, min(_BATCH, n - start), rng, min_utility=min_utility)
         writer.write(cases[start : start + len(picks)], images, masks)
         sources += [run.ids[i] for i in picks.tolist()]
+        weights += [] if batch_weights is None else batch_weights.tolist()
     writer.close()
     manifest = {"run_dir": str(Path(run_dir).resolve()), "seed": seed, "format": fmt,
                 "augmenter": run.config.augmenter, "sources": dict(zip(cases, sources))}
+    if weights:
+        manifest.update(min_utility=min_utility, utility=dict(zip(cases, weights)))
+        lines = ["case,source,weight", *(f"{c},{s},{w:.6g}" for c, s, w in zip(cases, sources, weights))]
+        (out / UTILITY_FILE).write_text("\n".join(lines) + "\n")
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n")
     return GenerateResult(out, cases, sources)

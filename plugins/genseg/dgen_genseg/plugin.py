@@ -12,7 +12,8 @@ from dgen_genseg.commands import (
     register_data_commands, register_evaluate_command, register_generate_command, register_predict_command,
 )
 from dgen_genseg.pipeline.genseg import GenSegPipeline
-from dgen_genseg.pipeline.methods import CLASSIC, GenSeg, Joint, Separate, Supervised, Wgan
+from dgen_genseg.pipeline.methods import CLASSIC, GenSeg, Joint, Separate, Steer, Supervised, Wgan
+from dgen_genseg.pipeline.methods.reads import STEER_OPTIONS
 from dgen_genseg.tasks import TASKS
 
 
@@ -58,7 +59,8 @@ def register_pipelines(register: Register) -> None:
     register("genseg", GenSegPipeline, description="GenSeg: end-to-end searched mask-to-image GAN + segmenter (MLO)")
 
 
-#: the method options (``methods/reads.py``) that the pix2pix methods read; genseg also reads ``lookahead_lr``.
+#: the method options (``methods/reads.py``) that the pix2pix methods read; genseg also reads ``lookahead_lr`` and
+#: ``hyper_every``, steer those and its own.
 _GAN_READS = ("real_augmenter", "search_space", "seg_batchnorm", "diffaugment", "gan_augment", "sample_mode")
 
 
@@ -77,12 +79,16 @@ def register_methods(register: Register) -> None:
              description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
     register("wgan", Wgan.build, pipeline="genseg", generator="pairs", reads=("real_augmenter", "seg_batchnorm"),
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
-    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix", reads=(*_GAN_READS, "lookahead_lr"),
+    register("genseg", GenSeg.build, pipeline="genseg", generator="pix2pix",
+             reads=(*_GAN_READS, "lookahead_lr", "hyper_every"),
              sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
     register("joint", Joint.build, pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
+    register("steer", Steer.build, pipeline="genseg", generator="pix2pix",
+             reads=(*_GAN_READS, "lookahead_lr", "hyper_every", *STEER_OPTIONS), sample_mode=Steer.default_sample_mode,
+             description="the upper-level loss steers the synthetic data: appearance, pair weights, generator, alpha")
 
 
 @hookimpl

@@ -25,7 +25,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from dgen.errors import ConfigError, DataError, closest_match
+from dgen.errors import DataError
+from dgen_genseg.choice_list import parse_choice_list
 
 __all__ = ["DIFFAUGMENT_OPS", "DiffAugment", "DiffAugmentParams", "apply_params", "parse_policy"]
 
@@ -43,22 +44,8 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     Raises:
         ConfigError: an unknown op (naming the closest) or a repeated one.
     """
-    if not isinstance(policy, str):
-        raise ConfigError(f"diffaugment={policy!r} is not a string; write e.g. diffaugment=color,translation,cutout.")
-    if policy.strip() in ("", "none"):
-        return ()
-    names = [name.strip() for name in policy.split(",")]
-    for name in names:
-        if name not in DIFFAUGMENT_OPS:
-            hint = closest_match(name, DIFFAUGMENT_OPS)
-            did_you_mean = f" Did you mean '{hint}'?" if hint else ""
-            raise ConfigError(
-                f"diffaugment policy {policy!r} has the unknown op {name!r}.{did_you_mean} "
-                f"Ops: {', '.join(DIFFAUGMENT_OPS)} (comma-separated), or none."
-            )
-    if len(set(names)) != len(names):
-        raise ConfigError(f"diffaugment policy {policy!r} lists an op twice; list each once.")
-    return tuple(op for op in DIFFAUGMENT_OPS if op in names)
+    return parse_choice_list(policy, DIFFAUGMENT_OPS, what="diffaugment policy", item="op",
+                             example="color,translation,cutout", allow_none=True)
 
 
 @dataclass(frozen=True)

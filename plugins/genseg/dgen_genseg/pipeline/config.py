@@ -74,8 +74,8 @@ class GenSegConfig:
             BatchNorm passes: running statistics from real images only).
         n_critic: wgan: critic steps per generator step (one warm-up iteration).
         augmenter: the mask augmenter making the generator's conditions (`dgen list augmenters`).
-        real_augmenter: genseg, joint, separate, wgan: a classic paired augmenter applied to the real pairs the
-            segmenter trains on (none = the paper).
+        real_augmenter: genseg, joint, separate, wgan, steer: a classic paired augmenter applied to the real pairs
+            the segmenter trains on (default: the method's: none, the paper, for all but steer, which uses strong).
         arch_lr: learning rate of alpha, the generator's architecture (0 freezes alpha: the control of the search).
         arch_weight_decay: weight decay of alpha.
         unroll_steps: differentiable steps per lower level (K).
@@ -85,7 +85,21 @@ class GenSegConfig:
         lookahead_lr: a fixed learning rate for the segmenter's look-ahead step (none = its current, scheduled lr).
         sample_mode: the generator's mode wherever it makes images for the segmenter, samples.png and dgen generate:
             train (dropout, batch statistics), eval (the measured recommendation) or none (the method's own: genseg
-            and joint train, separate eval).
+            and joint train, separate and steer eval).
+        hyper_every: genseg, steer: compute the hypergradient every this many iterations (the others update the
+            levels that have a loss of their own only).
+        steer: method steer: the variables the upper-level loss steers, comma-separated: appearance (a learnable
+            photometric augmentation of the synthetic images), weights (a learned weight per synthetic pair of a
+            pool), generator (the generator's weights: GAN loss + steer_beta x the upper loss), arch (alpha).
+        steer_objective: method steer: the upper-level loss on the validation pairs (val) or on a rotating
+            held-out fold of the training pairs (crossfit; validation then only selects the model).
+        steer_beta: method steer: weight of the upper-level loss in the generator's loss (steer=generator).
+        appearance_lr: method steer: learning rate of the appearance magnitudes (steer=appearance).
+        weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights).
+        pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
+        pool_refresh: method steer: iterations between refills of the pool (its weights start again at 1).
+        crossfit_folds: method steer with steer_objective=crossfit: folds of the training pairs.
+        crossfit_every: method steer with steer_objective=crossfit: iterations before the held-out fold rotates.
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
         log_every: without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations.
     """
@@ -132,7 +146,7 @@ class GenSegConfig:
     gan_augment: bool = False  # the GAN's losses use the real batch jointly augmented by `augmenter`
     n_critic: int = 5  # method wgan: critic steps per generator step
     augmenter: str = "combine"
-    real_augmenter: str = "none"
+    real_augmenter: Optional[str] = None  # None: the method's (none; steer: strong)
     # architecture (alpha)
     arch_lr: Optional[float] = None
     arch_weight_decay: Optional[float] = None
@@ -143,6 +157,17 @@ class GenSegConfig:
     nan_policy: Literal["raise", "skip"] = "raise"
     lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
     sample_mode: Optional[Literal["train", "eval"]] = None  # the generator's mode for synthetic images; None: the method's
+    hyper_every: int = 1  # genseg, steer: a hypergradient every this many iterations
+    # steer (method steer)
+    steer: str = "appearance,weights"  # what the upper-level loss steers: appearance, weights, generator, arch
+    steer_objective: Literal["val", "crossfit"] = "val"
+    steer_beta: float = 1.0
+    appearance_lr: float = 0.01
+    weights_lr: float = 0.1
+    pool_size: int = 64
+    pool_refresh: int = 200
+    crossfit_folds: int = 4
+    crossfit_every: int = 50
 
     #: options that only change what a run writes or shows: a resumed run may change them.
     may_change_on_resume: ClassVar[tuple[str, ...]] = ("keep_checkpoint", "log_every")

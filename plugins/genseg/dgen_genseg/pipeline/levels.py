@@ -22,13 +22,16 @@ import torch
 from torch import Tensor, nn
 
 from dgen.mlo import Context, Level
+from dgen.steer import weighted_mean
 from dgen_genseg.gan.diffaugment import DiffAugmentParams
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.gan.pair_losses import generator_pair_loss
 from dgen_genseg.pipeline.batchnorm import segment_separately
 from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
 
-__all__ = ["GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss"]
+__all__ = [
+    "GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss", "pix2pix_generator_loss",
+]
 
 #: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
 SegLoss = Callable[[Tensor, Tensor], Tensor]
@@ -84,12 +87,14 @@ def synthetic_plus_real_loss(
     gamma: float,
     *,
     separate_batchnorm: Optional[nn.Module] = None,
+    weights: Optional[Tensor] = None,
 ) -> Tensor:
     """Eq. 2: ``seg_loss`` on the synthetic pairs ``(synthetic, aug_masks)`` + ``gamma`` x on the real pairs.
 
     Both halves go through ``segment`` (the segmenter, or its look-ahead) in one batch ``(2B, C, H, W)``,
     or, with ``separate_batchnorm`` = the segmenter module, in two BatchNorm passes whose running
-    statistics come from the real images only (:func:`~.batchnorm.segment_separately`).
+    statistics come from the real images only (:func:`~.batchnorm.segment_separately`). With ``weights``
+    ``(B,)`` the synthetic term is the weighted mean of each synthetic pair's own loss.
     """
     images, masks = batch.real_pairs()
     if separate_batchnorm is not None:
@@ -98,7 +103,25 @@ def synthetic_plus_real_loss(
         n = synthetic.shape[0]
         logits = segment(torch.cat([synthetic, images], dim=0))  # (2B, 1, H, W)
         synthetic_logits, real_logits = logits[:n], logits[n:]
-    return seg_loss(synthetic_logits, batch.aug_masks) + gamma * seg_loss(real_logits, masks)
+    if weights is None:
+        synthetic_loss = seg_loss(synthetic_logits, batch.aug_masks)
+    else:
+        each = torch.stack([seg_loss(synthetic_logits[i : i + 1], batch.aug_masks[i : i + 1])
+                            for i in range(synthetic_logits.shape[0])])  # (B,)
+        synthetic_loss = weighted_mean(each, weights)
+    return synthetic_loss + gamma * seg_loss(real_logits, masks)
+
+
+def pix2pix_generator_loss(
+    ctx: Context, generator: nn.Module, discriminator: nn.Module, lambda_l1: float, batch: GenSegBatch
+) -> Tensor:
+    """The pix2pix generator loss (adversarial + ``lambda_l1``·L1, Eq. 1) on ``batch.gan_pairs()`` in ``ctx``; the
+    discriminator sees the fake pair transformed by the DiffAugment draw ``batch.gan_augment``, if any."""
+    images, masks = batch.gan_pairs()
+    fake = ctx.call(generator, to_tanh_range(masks))  # (B, C, H, W) in [-1, 1]
+    return generator_pair_loss(
+        lambda c, x: ctx.call(discriminator, c, x), masks, images, fake, lambda_l1=lambda_l1, params=batch.gan_augment,
+    )
 
 
 class ArchLevel(Level):
@@ -123,12 +146,7 @@ class GenLevel(Level):
         self.generator, self.discriminator, self.lambda_l1 = generator, discriminator, lambda_l1
 
     def loss(self, ctx: Context, batch: GenSegBatch) -> Tensor:
-        images, masks = batch.gan_pairs()
-        fake = ctx.call(self.generator, to_tanh_range(masks))  # (B, C, H, W) in [-1, 1]
-        return generator_pair_loss(
-            lambda c, x: ctx.call(self.discriminator, c, x), masks, images, fake,
-            lambda_l1=self.lambda_l1, params=batch.gan_augment,
-        )
+        return pix2pix_generator_loss(ctx, self.generator, self.discriminator, self.lambda_l1, batch)
 
 
 class SegLevel(Level):

@@ -36,5 +36,13 @@ OPTION_RULES: dict[str, Range] = {
     "arch_lr": Range(low=0, example="0.003", meaning="α's learning rate; 0 freezes α"),
     "arch_weight_decay": Range(low=0, example="0.00001", meaning=_DECAY),
     "unroll_steps": Range(low=1, example="1", meaning="look-ahead steps of the solver"),
+    "hyper_every": Range(low=1, example="1", meaning="iterations between hypergradients"),
+    "steer_beta": Range(low=0, example="1", meaning="weight of the upper-level loss in the generator's loss"),
+    "appearance_lr": Range(low=0, low_open=True, example="0.01", meaning=_LR),
+    "weights_lr": Range(low=0, low_open=True, example="0.1", meaning=_LR),
+    "pool_size": Range(low=1, example="64", meaning="synthetic pairs in the weighted pool"),
+    "pool_refresh": Range(low=1, example="200", meaning="iterations between refills of the pool"),
+    "crossfit_folds": Range(low=2, example="4", meaning="folds of the training pairs"),
+    "crossfit_every": Range(low=1, example="50", meaning="iterations before the held-out fold rotates"),
     "lookahead_lr": Range(low=0, low_open=True, example="0.001", meaning="fixed lr of the segmenter's look-ahead step"),
 }

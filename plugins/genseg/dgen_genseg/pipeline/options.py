@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from dgen_genseg.gan.diffaugment import parse_policy
+from dgen_genseg.pipeline.steer.variables import parse_steer
 
 __all__ = ["check_new_options"]
 
 
 def check_new_options(config: Any) -> None:
-    """Raise ``ConfigError`` (naming the op and the fix) for a bad ``diffaugment`` policy (ranges of numeric
-    options: ``option_rules.py``)."""
+    """Raise ``ConfigError`` (naming the value and the fix) for a bad ``diffaugment`` policy or ``steer`` list
+    (ranges of numeric options: ``option_rules.py``)."""
     parse_policy(config.diffaugment)
+    parse_steer(config.steer)

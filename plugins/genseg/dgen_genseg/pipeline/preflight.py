@@ -127,6 +127,7 @@ def check_setup(config: GenSegConfig, task: Task) -> None:
     networks: dict[str, nn.Module] = {f"segmenter '{config.backbone}'": trainer.segmenter, **trainer.method.networks()}
     _check_image_size(config.image_size, networks)
     _check_batches(config, task, trainer)
+    _check_split_for_method(task, trainer)
 
 
 def _size_problems(side: int, networks: dict[str, nn.Module]) -> list[str]:
@@ -154,6 +155,13 @@ def _check_image_size(side: int, networks: dict[str, nn.Module]) -> None:
     else:
         common = f"the nearest sizes every network takes are {sizes[0]} and {sizes[1]}: use --set image_size={nearest}"
     raise ConfigError(f"image_size={side} does not suit every network — {'; '.join(problems)}; {common}.")
+
+
+def _check_split_for_method(task: Task, trainer: MethodTrainer) -> None:
+    """A method that needs a minimum number of pairs per split checks the task's split (``check_split``)."""
+    check, plan = getattr(trainer.method, "check_split", None), getattr(task, "plan", None)
+    if check is not None and plan is not None:
+        check({split: len(ids) for split, ids in plan().items()})
 
 
 def _check_batches(config: GenSegConfig, task: Task, trainer: MethodTrainer) -> None:

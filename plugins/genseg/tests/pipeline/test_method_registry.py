@@ -46,8 +46,8 @@ def _strong_missing(name: str) -> bool:
 
 def test_the_builtin_methods_are_the_classic_list_and_the_generative_ones():
     names = {e.name for e in method_entries()}
-    assert names == {*CLASSIC, "separate", "wgan", "genseg", "joint"}
-    assert {e.name for e in method_entries() if e.meta.get("generator") == "pix2pix"} == {"separate", "genseg", "joint"}
+    assert names == {*CLASSIC, "separate", "wgan", "genseg", "joint", "steer"}
+    assert {e.name for e in method_entries() if e.meta.get("generator") == "pix2pix"} == {"separate", "genseg", "joint", "steer"}
 
 
 @pytest.mark.parametrize("name", [e.name for e in method_entries()])

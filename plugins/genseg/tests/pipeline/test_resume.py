@@ -20,7 +20,7 @@ import torch
 
 from dgen.checkpoint import load_state, load_weights, save_state, save_weights
 from dgen.errors import DgenError
-from dgen_genseg.pipeline.methods import GenSeg, Wgan
+from dgen_genseg.pipeline.methods import GenSeg, Steer, Wgan
 
 ROOT = Path(__file__).resolve().parents[4]
 KILL_AFTER = 3  # SIGKILL once log.csv has the row of this (0-based) iteration: after the checkpoint at 2
@@ -129,6 +129,34 @@ def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_referenc
     for key in ("pair_generator", "critic"):
         for name, value in uninterrupted[key].items():
             torch.testing.assert_close(resumed[key][name], value, rtol=0, atol=0)
+
+
+#: a steer run with every variable, a pool refilled during it and a hypergradient every other iteration
+STEER_ALL = {"method": "steer", "steer": "appearance,weights,generator,arch", "pool_size": "6", "pool_refresh": "3",
+             "hyper_every": "2"}
+
+
+@pytest.fixture(scope="module")
+def steer_reference(tiny, tmp_path_factory) -> Path:
+    """An uninterrupted tiny steer run with every variable; treat it as read-only."""
+    out = tmp_path_factory.mktemp("steer_reference") / "run"
+    tiny.run(out, **STEER_ALL)
+    return out
+
+
+@pytest.mark.parametrize("stop_after", [2, 5], ids=["in-warmup", "after-warmup"])
+def test_a_stopped_steer_run_resumes_to_the_uninterrupted_one(tiny, steer_reference, tmp_path, monkeypatch, stop_after):
+    """The appearance, the pool (its masks, weights and draws), the steer level's optimiser and the solver's
+    iteration (``hyper_every``) are resumed exactly."""
+    run = tmp_path / "run"
+    with sigint_after(monkeypatch, Steer, stop_after):
+        with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}"):
+            tiny.run(run, **STEER_ALL)
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert (run / "log.csv").read_text() == (steer_reference / "log.csv").read_text()
+    for name in ("segmenter.safetensors", "synthetic_pool.safetensors", "appearance.safetensors"):
+        assert (run / name).read_bytes() == (steer_reference / name).read_bytes(), name
 
 
 def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):

@@ -14,11 +14,15 @@ from dgen.errors import ConfigError
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.methods.lookup import method_entries, method_entry
 
-__all__ = ["METHOD_OPTIONS", "check_method_options"]
+__all__ = ["METHOD_OPTIONS", "STEER_OPTIONS", "check_method_options"]
 
-#: the options that change only the methods that read them (the review's fixes and the real pairs' augmenter).
+#: the options only the ``steer`` method reads.
+STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "weights_lr", "pool_size", "pool_refresh",
+                 "crossfit_folds", "crossfit_every")
+#: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
+#: hypergradient's frequency and steer's own).
 METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
-                  "sample_mode")
+                  "sample_mode", "hyper_every", *STEER_OPTIONS)
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(GenSegConfig)}
 
 

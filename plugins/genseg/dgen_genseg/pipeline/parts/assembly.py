@@ -38,14 +38,18 @@ class Pix2PixParts:
     gan: Pix2PixStep
 
     @classmethod
-    def assemble(cls, inputs: Pix2PixInputs, default_sample_mode: SampleMode, *, with_val: bool = False) -> Pix2PixParts:
-        """The parts for ``inputs``; ``with_val``: the data stream also draws validation batches (GenSeg's α)."""
+    def assemble(
+        cls, inputs: Pix2PixInputs, default_sample_mode: SampleMode, *, with_val: bool = False,
+        default_real_augmenter: str = "none",
+    ) -> Pix2PixParts:
+        """The parts for ``inputs``; ``with_val``: the data stream also draws validation batches (GenSeg's α);
+        ``default_real_augmenter``: the method's augmenter of the segmenter's real pairs, unless the option is set."""
         config = inputs.config
         schedule = Schedule(config.iterations, config.warmup_iterations)
         updates = Updates(config)
         seg = SegmenterStep(config, inputs.segmenter, inputs.seg_loss, updates)
         data = PairStream(config, inputs.train, val=inputs.val if with_val else None, conditions=inputs.augmenter,
-                          real_augmenter=make_real_augmenter(config))
+                          real_augmenter=make_real_augmenter(config, default_real_augmenter))
         sample_mode = resolve_sample_mode(config.sample_mode, default_sample_mode)
         gan = Pix2PixStep(config, inputs.generator, inputs.discriminator, updates, inputs.augmenter)
         return cls(schedule, updates, seg, data, sample_mode, gan)

@@ -15,10 +15,10 @@ from dgen_genseg.pipeline.sampler import PairSampler
 __all__ = ["PairStream", "make_real_augmenter"]
 
 
-def make_real_augmenter(config: GenSegConfig) -> Augmenter | None:
-    """The augmenter named by the option ``real_augmenter`` (``none``: None); an unknown name raises
-    ``UnknownNameError`` naming the closest, in the run's preflight check."""
-    name = config.real_augmenter
+def make_real_augmenter(config: GenSegConfig, default: str = "none") -> Augmenter | None:
+    """The augmenter named by the option ``real_augmenter`` (unset: the method's ``default``; ``none``: None); an
+    unknown name raises ``UnknownNameError`` naming the closest, in the run's preflight check."""
+    name = default if config.real_augmenter is None else config.real_augmenter
     return None if name == "none" else create("augmenters", name)
 
 

@@ -1,0 +1,166 @@
+"""``steer``: the upper-level loss steers what shapes the synthetic data (issue "steer what shapes the data").
+
+GenSeg's only steered variable, α, cannot change the images (its cell is one convolution, docs/genseg.md).
+Here the upper-level loss (the look-ahead segmenter's loss on validation pairs, or on a held-out fold) reaches
+what the segmenter's synthetic data looks like: a learnable photometric augmentation of the synthetic images
+(``appearance``), a learned weight per synthetic pair of a pool (``weights``), the generator's weights
+(``generator``: GAN loss + ``steer_beta`` x the upper loss) and α (``arch``), chosen with ``--set steer=...``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Optional, final
+
+import torch
+from torch import nn
+
+from dgen.steer import LearnableAppearance
+from dgen.task import Task
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.levels import GenSegBatch
+from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
+from dgen_genseg.pipeline.sample_mode import SampleMode
+from dgen_genseg.pipeline.sampler import PairSampler
+from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
+from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
+from dgen_genseg.pipeline.steer.pictures import write_steer_pictures
+from dgen_genseg.pipeline.steer.pool import SyntheticPool
+from dgen_genseg.pipeline.steer.step import SteerStep
+from dgen_genseg.pipeline.steer.variables import parse_steer
+
+__all__ = ["Steer"]
+
+
+@final
+class Steer:
+    """For ``warmup_iterations`` one pix2pix step; then, each iteration:
+
+    1. the GAN: with ``steer=generator`` a discriminator step (the generator is a level of the MLO), else one
+       ordinary pix2pix step (discriminator, then generator);
+    2. the conditions: ``b`` pairs of the weighted pool (``steer=weights``; refilled every ``pool_refresh``
+       iterations) or the real batch's masks augmented; the synthetic images are the generator's (in
+       ``sample_mode``, default eval) through the learnable appearance (``steer=appearance``, one draw per
+       iteration);
+    3. one MLO iteration (:class:`~dgen_genseg.pipeline.steer.step.SteerStep`) whose upper loss is on a
+       validation batch, or on the held-out fold (``steer_objective=crossfit``).
+
+    The real pairs the segmenter trains on get the ``strong`` classic augmentation unless ``real_augmenter``
+    says otherwise. Log columns add the appearance magnitudes (``app_<transform>``) and the pool's weights
+    (``w_min``, ``w_mean``, ``w_max``); the run directory adds the learned variables and their pictures
+    (:mod:`~dgen_genseg.pipeline.steer.saved`, :mod:`~dgen_genseg.pipeline.steer.pictures`).
+    """
+
+    default_sample_mode: SampleMode = "eval"
+
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        config = inputs.config
+        self.config, self.variables = config, parse_steer(config.steer)
+        self.solver_name: str | None = config.solver
+        parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=config.steer_objective == "val",
+                                      default_real_augmenter="strong")
+        self.schedule, self.updates, self.seg, self.data = parts.schedule, parts.updates, parts.seg, parts.data
+        self.sample_mode, self.gan, self.augmenter = parts.sample_mode, parts.gan, inputs.augmenter
+        device = inputs.train.images.device
+        self.appearance: Optional[LearnableAppearance] = None
+        self.app_generator = torch.Generator().manual_seed(config.seed + 8)
+        if "appearance" in self.variables:
+            self.appearance = LearnableAppearance().to(device)
+        self.pool: Optional[SyntheticPool] = None
+        if "weights" in self.variables:
+            self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
+                                      seed=config.seed + 6, device=device)
+        self.crossfit: Optional[CrossFit] = None
+        if config.steer_objective == "crossfit":
+            self.crossfit = CrossFit(inputs.train, config.crossfit_folds, config.crossfit_every, seed=config.seed + 10)
+        #: the generator renders inside the loss (with gradient) when something steered acts inside it
+        self.in_generator = "generator" in self.variables or "arch" in self.variables
+        self.synthesis = Synthesis(self.gan.generator, self.appearance, self.sample_mode)
+        self.mlo = SteerStep(config, self.variables, self.gan, self.seg, self.updates, self.synthesis, self.pool)
+        transforms = self.appearance.transforms if self.appearance is not None else ()
+        self.columns = tuple(dict.fromkeys((
+            "disc", "gen", *self.mlo.columns, *(f"app_{name}" for name in transforms),
+            *(("w_min", "w_mean", "w_max") if self.pool is not None else ()), "skipped",
+        )))
+
+    @classmethod
+    def build(
+        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+    ) -> Steer:
+        return cls(Pix2PixInputs.build(config, task, train, val, device))
+
+    def check_split(self, sizes: dict[str, int]) -> None:
+        """Before data loads: with ``steer_objective=crossfit`` the training split must fill every fold.
+
+        Raises:
+            ConfigError: too few training pairs for ``crossfit_folds``.
+        """
+        if self.crossfit is not None:
+            check_folds(sizes["train"], self.config.crossfit_folds)
+
+    def step(self, iteration: int) -> dict[str, float]:
+        self.gan.train_mode(), self.seg.segmenter.train()
+        if self.schedule.in_warmup(iteration):
+            return self.gan.step(*self.data.real())
+        k = iteration - self.schedule.segmenter_starts  # 0 at the first steered iteration
+        batch_size = self.data.batch_size
+        images, masks = self.crossfit.real(k, batch_size) if self.crossfit is not None else self.data.real()
+        gan_images = gan_masks = gan_augment = None
+        if "generator" in self.variables:
+            gan_images, gan_masks = self.gan.real_pairs(images, masks)
+            gan_augment = self.gan.draw(gan_images)  # one DiffAugment draw, shared by D's step and G's loss
+            d_loss = self.gan.discriminator_step(gan_images, gan_masks, gan_augment)
+            gan = {"disc": math.nan if d_loss is None else d_loss, "skipped": float(d_loss is None)}
+        else:
+            gan = self.gan.step(images, masks)
+        index = None
+        if self.pool is not None:
+            if self.pool.due(k):
+                self.pool.refill(self.data.train.masks, self.augmenter)
+            index = self.pool.draw(masks.shape[0])
+            conditions = self.pool.masks[index]
+        else:
+            conditions = self.data.augmented_masks(masks)
+        upper = self.crossfit.upper(k, batch_size) if self.crossfit is not None else self.data.validation()
+        seg_images, seg_masks = self.data.augmented_real(images, masks)
+        rendered = None if self.in_generator else self.gan.synthesize(conditions, mode=self.sample_mode)
+        self.gan.train_mode()
+        draw = None
+        if self.appearance is not None:
+            c, (h, w) = seg_images.shape[1], conditions.shape[-2:]
+            draw = self.appearance.draw(conditions.shape[0], c, h, w, generator=self.app_generator,
+                                        device=conditions.device, dtype=seg_images.dtype)
+        pairs = GenSegBatch(images, masks, conditions, *upper, seg_images, seg_masks, gan_images, gan_masks, gan_augment)
+        stats = self.mlo.step(SteerBatch(pairs, index, rendered, draw))
+        return {**gan, **stats, **self._variables(), "skipped": max(gan["skipped"], stats["skipped"])}
+
+    def _variables(self) -> dict[str, float]:
+        """The current appearance magnitudes and the pool's weight range, as log entries."""
+        values: dict[str, float] = {}
+        if self.appearance is not None:
+            values.update({f"app_{k}": float(v.detach()) for k, v in self.appearance.magnitudes().items()})
+        if self.pool is not None:
+            weights = self.pool.utility()
+            values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
+        return values
+
+    def saved(self) -> dict[str, Any]:
+        parts = {**self.gan.saved(), **self.mlo.saved()}
+        if self.appearance is not None:
+            parts.update(appearance=self.appearance, app_generator=self.app_generator)
+        if self.pool is not None:
+            parts.update(self.pool.state())
+        if self.crossfit is not None:
+            parts.update(self.crossfit.state())
+        return parts
+
+    def networks(self) -> dict[str, nn.Module]:
+        return self.gan.networks()
+
+    def write_artifacts(self, run_dir: Path, seed: int) -> None:
+        self.gan.write_artifacts(
+            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
+        )
+        write_steer_pictures(run_dir, self.gan.generator, self.sample_mode, self.appearance, self.pool, seed=seed)

@@ -1,0 +1,118 @@
+"""The ``steer`` method's levels in dgen's MLO form.
+
+- ``steer`` (upper, ``direct=False``): the variables chosen with the option ``steer`` among the appearance
+  magnitudes, the pool's weights and α; loss = segmentation loss of the look-ahead segmenter S' on the
+  upper pairs (validation, or the held-out fold) — :class:`~dgen_genseg.pipeline.levels.ArchLevel`'s loss.
+- ``gen`` (only with ``steer=generator``; ``direct=True`` and ``lower=("seg",)``): the generator's weights;
+  loss = its pix2pix loss + ``steer_beta`` x the upper loss at S' (the images themselves are steered). In an
+  iteration without a hypergradient (``hyper_every``) it is its pix2pix loss alone.
+- ``seg``: the segmenter; loss = weighted segmentation loss on the synthetic pairs (the generator's images
+  of the conditions, through the learnable appearance) + γ · loss on the real pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from torch import Tensor, nn
+
+from dgen.mlo import Context, Level
+from dgen.steer import AppearanceDraw
+from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
+from dgen_genseg.pipeline.levels import GenSegBatch, SegLoss, pix2pix_generator_loss, synthetic_plus_real_loss
+from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
+
+__all__ = ["SteerBatch", "Synthesis", "SteerSegLevel", "SteeredGenLevel"]
+
+
+@dataclass(frozen=True)
+class SteerBatch:
+    """The data of one ``steer`` iteration.
+
+    Attributes:
+        pairs: the real, upper (as ``val_images``/``val_masks``), segmenter and GAN pairs, and the conditions
+            (``aug_masks`` ``(B, 1, H, W)``), as GenSeg's iterations have them.
+        index: the conditions' indices ``(B,)`` in the weighted pool; None without ``steer=weights``.
+        rendered: the generator's images of the conditions ``(B, C, H, W)`` in [0, 1], detached, when nothing
+            steered acts inside the generator (neither ``generator`` nor ``arch``); else None (rendered in the loss).
+        draw: the appearance's random draw for this iteration; None without ``steer=appearance``.
+    """
+
+    pairs: GenSegBatch
+    index: Optional[Tensor] = None
+    rendered: Optional[Tensor] = None
+    draw: Optional[AppearanceDraw] = None
+
+    @property
+    def val_images(self) -> Tensor:
+        """The upper-level loss's images ``(V, C, H, W)``."""
+        return self.pairs.val_images
+
+    @property
+    def val_masks(self) -> Tensor:
+        """The upper-level loss's masks ``(V, 1, H, W)``."""
+        return self.pairs.val_masks
+
+
+class Synthesis:
+    """The synthetic images of a batch: the generator's (in ``sample_mode``) through the learnable appearance.
+
+    Args:
+        generator: masks in [-1, 1] -> images in [-1, 1].
+        appearance: a :class:`dgen.steer.LearnableAppearance`, or None.
+        sample_mode: the generator's mode when it renders.
+    """
+
+    def __init__(self, generator: nn.Module, appearance: Optional[nn.Module], sample_mode: SampleMode) -> None:
+        self.generator, self.appearance, self.sample_mode = generator, appearance, sample_mode
+
+    def images(self, ctx: Context, batch: SteerBatch) -> Tensor:
+        """``(B, C, H, W)`` in [0, 1], differentiable in whatever ``ctx`` varies."""
+        images = batch.rendered
+        if images is None:
+            with generator_mode(self.generator, self.sample_mode):
+                images = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.pairs.aug_masks)))
+        if self.appearance is not None and batch.draw is not None:
+            images = ctx.call(self.appearance, images, batch.draw)
+        return images
+
+
+class SteerSegLevel(Level):
+    """S: the (pool-weighted) loss on the synthetic pairs + γ · loss on the real pairs; with
+    ``separate_batchnorm``, real and synthetic images in separate BatchNorm passes."""
+
+    def __init__(
+        self, *args, synthesis: Synthesis, segmenter: nn.Module, seg_loss: SegLoss, gamma: float,
+        weights: Optional[nn.Module] = None, separate_batchnorm: bool = False, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.synthesis, self.segmenter, self.seg_loss, self.gamma = synthesis, segmenter, seg_loss, gamma
+        self.weights, self.separate_batchnorm = weights, separate_batchnorm
+
+    def loss(self, ctx: Context, batch: SteerBatch) -> Tensor:
+        synthetic = self.synthesis.images(ctx, batch)
+        weights = None if self.weights is None or batch.index is None else ctx.call(self.weights, batch.index)
+        return synthetic_plus_real_loss(
+            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch.pairs, self.gamma,
+            separate_batchnorm=self.segmenter if self.separate_batchnorm else None, weights=weights,
+        )
+
+
+class SteeredGenLevel(Level):
+    """G: its pix2pix loss + ``beta`` x the upper loss of the look-ahead segmenter (only in a look-ahead
+    context, i.e. when the solver computes this level's hypergradient)."""
+
+    def __init__(
+        self, *args, generator: nn.Module, discriminator: nn.Module, lambda_l1: float, segmenter: nn.Module,
+        seg_loss: SegLoss, beta: float, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.generator, self.discriminator, self.lambda_l1 = generator, discriminator, lambda_l1
+        self.segmenter, self.seg_loss, self.beta = segmenter, seg_loss, beta
+
+    def loss(self, ctx: Context, batch: SteerBatch) -> Tensor:
+        own = pix2pix_generator_loss(ctx, self.generator, self.discriminator, self.lambda_l1, batch.pairs)
+        if not ctx.lookahead:
+            return own
+        return own + self.beta * self.seg_loss(ctx.call(self.segmenter, batch.val_images), batch.val_masks)

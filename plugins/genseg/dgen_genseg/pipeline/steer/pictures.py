@@ -1,0 +1,95 @@
+"""The pictures a ``steer`` run adds to its directory (beside the learned variables, :mod:`.saved`):
+
+- ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights``);
+- ``appearance.png``: the learned appearance magnitudes over the run, from ``log.csv``'s ``app_<transform>``
+  columns (``steer=appearance``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from dgen.rundir import LOG_FILE
+from dgen.steer import LearnableAppearance
+from dgen_genseg.pipeline.curves import read_log
+from dgen_genseg.pipeline.figures import DPI, Column, save_figure, tile_grid
+from dgen_genseg.pipeline.sample_mode import SampleMode, render
+from dgen_genseg.pipeline.steer.pool import SyntheticPool
+from dgen_genseg.pipeline.steer.saved import save_appearance, save_pool
+
+__all__ = ["UTILITY_PICTURE", "APPEARANCE_PICTURE", "write_steer_pictures", "appearance_figure", "rendered_pairs"]
+
+UTILITY_PICTURE = "utility.png"
+APPEARANCE_PICTURE = "appearance.png"
+_SHOWN = 6  # pairs of each end of the utility ranking
+
+
+def write_steer_pictures(
+    run_dir: Path, generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
+    pool: Optional[SyntheticPool], *, seed: int,
+) -> None:
+    """Save the learned variables (:mod:`.saved`) and draw the pictures of the module docstring that the run's
+    steered variables have."""
+    if pool is not None:
+        save_pool(run_dir, pool)
+        _save_utility(run_dir / UTILITY_PICTURE, generator, mode, appearance, pool.masks, pool.utility(), seed=seed)
+    if appearance is not None:
+        save_appearance(run_dir, appearance)
+        figure = appearance_figure(read_log(run_dir / LOG_FILE))
+        if figure is not None:
+            save_figure(figure, run_dir / APPEARANCE_PICTURE)
+
+
+@torch.no_grad()
+def rendered_pairs(generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
+                   masks: Tensor, *, seed: int) -> Tensor:
+    """The images ``(N, C, S, S)`` in [0, 1] the segmenter would see for ``masks`` ``(N, 1, S, S)``: the generator's
+    (in ``mode``) through the learned appearance with one draw seeded ``seed``."""
+    images = render(generator, masks, mode, seed=seed)
+    if appearance is None:
+        return images
+    n, c, h, w = images.shape
+    draw = appearance.draw(n, c, h, w, generator=torch.Generator().manual_seed(seed), device=images.device,
+                           dtype=images.dtype)
+    return appearance(images, draw)
+
+
+def _save_utility(path: Path, generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
+                  masks: Tensor, weights: Tensor, *, seed: int) -> None:
+    order = torch.argsort(weights, descending=True)
+    shown = min(_SHOWN, len(order) // 2 or 1)
+    top, bottom = order[:shown], order.flip(0)[:shown]
+    columns = []
+    for title, index in (("highest utility", top), ("lowest utility", bottom)):
+        chosen = masks[index.to(masks.device)]
+        images = rendered_pairs(generator, mode, appearance, chosen, seed=seed)
+        notes = [f"weight {float(weights[i]):.3f}" for i in index]
+        columns += [Column(f"{title}: mask", chosen), Column(f"{title}: image", images, notes=notes)]
+    save_figure(tile_grid(columns, header=f"synthetic pairs of the last pool ({len(weights)}), by learned weight"),
+                path)
+
+
+def appearance_figure(log: dict[str, np.ndarray]) -> Any | None:
+    """The ``app_<transform>`` columns of a log against the iteration, one line each (None without such columns)."""
+    from matplotlib.figure import Figure
+
+    names = [name for name in log if name.startswith("app_")]
+    if not names:
+        return None
+    fig = Figure(figsize=(7.0, 4.0), dpi=DPI)
+    ax = fig.add_subplot(1, 1, 1)
+    x = log["iteration"]
+    for name in names:
+        kept = ~np.isnan(log[name])
+        ax.plot(x[kept], log[name][kept], label=name.removeprefix("app_"))
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("magnitude")
+    ax.set_title("learned appearance magnitudes")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,90 @@
+"""The learned variables a ``steer`` run keeps in its directory, written after training and read by ``dgen generate``.
+
+- ``synthetic_pool.safetensors``: the last pool's conditions ``masks`` ``(P, 1, S, S)``, learned ``weights`` ``(P,)``
+  (each pair's utility) and ``sources`` ``(P,)`` (the training index each mask was augmented from);
+- ``appearance.safetensors``: the learned appearance module; ``appearance.json``: its magnitudes, for people.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from dgen.checkpoint import load_weights, save_weights
+from dgen.errors import ConfigError
+from dgen.steer import LearnableAppearance
+from dgen_genseg.pipeline.steer.pool import SyntheticPool
+
+__all__ = ["POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "LearnedPool", "save_pool", "save_appearance",
+           "read_pool", "read_appearance"]
+
+POOL_FILE = "synthetic_pool.safetensors"
+APPEARANCE_WEIGHTS = "appearance.safetensors"
+APPEARANCE_FILE = "appearance.json"
+
+
+@dataclass(frozen=True)
+class LearnedPool:
+    """A run's last pool of synthetic pairs' conditions and their learned weights.
+
+    Attributes:
+        masks: ``(P, 1, S, S)`` in {0, 1}.
+        weights: ``(P,)`` in (0, 2), the pairs' utility (1 = neutral).
+        sources: ``(P,)`` the training index each mask was augmented from.
+    """
+
+    masks: Tensor
+    weights: Tensor
+    sources: Tensor
+
+    def eligible(self, min_utility: float | None) -> Tensor:
+        """Indices ``(k,)`` of the pairs whose weight is at least ``min_utility`` (all of them for None).
+
+        Raises:
+            ConfigError: no pair reaches ``min_utility`` (naming the highest weight).
+        """
+        if min_utility is None:
+            return torch.arange(len(self.weights))
+        index = torch.nonzero(self.weights >= min_utility).flatten()
+        if len(index) == 0:
+            raise ConfigError(
+                f"--min-utility {min_utility:g} keeps none of the run's {len(self.weights)} synthetic pairs (the highest "
+                f"weight is {float(self.weights.max()):.3f}); give a lower threshold."
+            )
+        return index
+
+
+def save_pool(run_dir: Path, pool: SyntheticPool) -> None:
+    """Write ``pool``'s masks, weights and sources to ``run_dir / POOL_FILE``."""
+    save_weights(run_dir / POOL_FILE, {"masks": pool.masks, "weights": pool.utility(), "sources": pool.sources})
+
+
+def save_appearance(run_dir: Path, appearance: LearnableAppearance) -> None:
+    """Write the appearance module and its magnitudes (``APPEARANCE_WEIGHTS``, ``APPEARANCE_FILE``)."""
+    save_weights(run_dir / APPEARANCE_WEIGHTS, appearance.state_dict())
+    magnitudes = {name: float(value.detach()) for name, value in appearance.magnitudes().items()}
+    (run_dir / APPEARANCE_FILE).write_text(json.dumps({"magnitudes": magnitudes}, indent=2) + "\n")
+
+
+def read_pool(run_dir: Path, device: torch.device) -> Optional[LearnedPool]:
+    """The pool a run saved, or None when it has none (its method learned no pair weights)."""
+    path = run_dir / POOL_FILE
+    if not path.is_file():
+        return None
+    tensors = load_weights(path, device)
+    return LearnedPool(tensors["masks"], tensors["weights"].cpu(), tensors["sources"].cpu())
+
+
+def read_appearance(run_dir: Path, device: torch.device) -> Optional[LearnableAppearance]:
+    """The learned appearance module a run saved (eval mode), or None when it has none."""
+    path = run_dir / APPEARANCE_WEIGHTS
+    if not path.is_file():
+        return None
+    appearance = LearnableAppearance()
+    appearance.load_state_dict(load_weights(path, device))
+    return appearance.to(device).eval()

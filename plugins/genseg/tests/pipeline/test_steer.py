@@ -1,0 +1,173 @@
+"""The ``steer`` method: each steered variable moves and is recorded, the pool and the held-out fold behave,
+and the run leaves its learned variables and their pictures (``dgen generate --min-utility`` reads them)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+from dgen.checkpoint import load_weights
+from dgen.errors import ConfigError
+from dgen_genseg.generate import UTILITY_FILE, generate
+from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.levels import GenSegBatch, synthetic_plus_real_loss
+from dgen_genseg.pipeline.sampler import PairSampler
+from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
+from dgen_genseg.pipeline.steer.variables import parse_steer
+
+#: a pool smaller than the run and refilled during it
+POOL = {"pool_size": "6", "pool_refresh": "4"}
+
+
+def _rows(run):
+    with (run / "log.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _number(cell: str) -> float:
+    return math.nan if cell in ("", "nan") else float(cell)
+
+
+@pytest.fixture(scope="module")
+def steer_run(tiny, tmp_path_factory):
+    """A tiny steer run with its defaults (appearance and weights)."""
+    run = tmp_path_factory.mktemp("steer") / "run"
+    metrics = tiny.run(run, method="steer", **POOL)
+    return run, metrics
+
+
+def test_steer_learns_appearance_and_pair_weights_and_leaves_them_with_their_pictures(tiny, steer_run):
+    run, metrics = steer_run
+    assert metrics["method"] == "steer" and metrics["iterations"] == tiny.total
+    rows = _rows(run)
+    steered = rows[int(tiny.values["warmup_iterations"]):]
+    assert steered and all(math.isfinite(_number(r["steer"])) and _number(r["steer_grad_norm"]) > 0 for r in steered)
+    assert all(r["hyper"] == "1" for r in steered) and "gen_grad_norm" not in rows[0]
+    magnitudes = {k: [_number(r[k]) for r in steered] for k in rows[0] if k.startswith("app_")}
+    assert set(magnitudes) == {"app_brightness", "app_contrast", "app_gamma", "app_bias_field", "app_noise", "app_blur"}
+    assert all(values[0] != values[-1] for values in magnitudes.values()), "every magnitude is steered"
+    spread = [_number(r["w_max"]) - _number(r["w_min"]) for r in steered]
+    assert max(spread) > 0, "the pair weights move apart from 1"
+    pool = load_weights(run / "synthetic_pool.safetensors")
+    assert pool["masks"].shape[0] == pool["weights"].shape[0] == pool["sources"].shape[0] == 6
+    assert set(pool["masks"].unique().tolist()) <= {0.0, 1.0} and bool(((pool["weights"] > 0) & (pool["weights"] < 2)).all())
+    final = json.loads((run / "appearance.json").read_text())["magnitudes"]
+    assert final["brightness"] == pytest.approx(magnitudes["app_brightness"][-1], rel=1e-5)
+    for picture in ("utility.png", "appearance.png", "samples.png", "loss-curves.png"):
+        assert Image.open(run / picture).size[0] >= 400, picture
+
+
+@pytest.mark.parametrize("steer", ["generator", "arch", "appearance,weights,generator,arch"])
+def test_each_variable_inside_the_generator_is_steered(tiny, tmp_path, steer):
+    run = tmp_path / "run"
+    tiny.run(run, method="steer", steer=steer, **POOL)
+    steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
+    if "generator" in steer:
+        assert all(_number(r["gen_grad_norm"]) > 0 and math.isfinite(_number(r["gen"])) for r in steered)
+    if "arch" in steer:
+        alphas = [v for k, v in load_weights(run / "generator.safetensors").items() if k.endswith(".alpha")]
+        assert any(not torch.equal(a, torch.zeros_like(a)) for a in alphas), "α moved from uniform"
+        assert all(_number(r["steer_grad_norm"]) > 0 for r in steered)
+
+
+def test_hyper_every_computes_the_hypergradient_every_kth_iteration(tiny, tmp_path):
+    run = tmp_path / "run"
+    tiny.run(run, method="steer", steer="appearance", hyper_every="2")
+    steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
+    assert [r["hyper"] for r in steered] == ["1", "0"] * (len(steered) // 2)
+    brightness = [_number(r["app_brightness"]) for r in steered]
+    moved = [brightness[i] != brightness[i - 1] for i in range(1, len(brightness))]
+    assert moved == [i % 2 == 0 for i in range(1, len(brightness))], "appearance moves only on hypergradient iterations"
+
+
+def test_crossfit_holds_out_a_rotating_fold_and_trains_on_the_others():
+    images = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1).expand(10, 3, 2, 2).clone()
+    masks = torch.zeros(10, 1, 2, 2)
+    sampler = PairSampler.__new__(PairSampler)
+    sampler.images, sampler.masks = images, masks
+    crossfit = CrossFit(sampler, folds=3, every=2, seed=0)
+    assert sorted(torch.cat(crossfit.folds).tolist()) == list(range(10)), "the folds partition the pairs"
+    assert [crossfit.held_out(i) for i in range(7)] == [0, 0, 1, 1, 2, 2, 0]
+    for iteration in range(6):
+        held = set(crossfit.folds[crossfit.held_out(iteration)].tolist())
+        for _ in range(5):
+            real, _ = crossfit.real(iteration, 4)
+            upper, _ = crossfit.upper(iteration, 4)
+            assert not {int(v) for v in real[:, 0, 0, 0]} & held
+            assert {int(v) for v in upper[:, 0, 0, 0]} <= held
+    with pytest.raises(ConfigError, match="crossfit_folds=6 needs at least 12 training pairs; this run has 10; "
+                                          "lower it, e.g. --set crossfit_folds=5"):
+        check_folds(10, 6)
+    check_folds(10, 5)
+
+
+def test_a_crossfit_run_trains_without_validation_batches(tiny, tmp_path):
+    with pytest.raises(ConfigError, match="crossfit_folds=3 needs at least 6 training pairs; this run has 5"):
+        tiny.run(tmp_path / "refused", method="steer", steer_objective="crossfit", crossfit_folds="3")
+    assert not (tmp_path / "refused").exists(), "refused before anything is written"
+    metrics = tiny.run(tmp_path / "run", method="steer", steer_objective="crossfit", crossfit_folds="2", **POOL)
+    steered = _rows(tmp_path / "run")[int(tiny.values["warmup_iterations"]):]
+    assert metrics["method"] == "steer" and all(math.isfinite(_number(r["steer"])) for r in steered)
+
+
+def test_generate_writes_each_pairs_learned_weight_and_filters_by_utility(steer_run, tmp_path):
+    run, _ = steer_run
+    weights = load_weights(run / "synthetic_pool.safetensors")["weights"]
+    result = generate(run, 5, tmp_path / "all", device="cpu")
+    with (tmp_path / "all" / UTILITY_FILE).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["case"] for r in rows] == result.cases
+    assert {round(float(r["weight"]), 4) for r in rows} <= {round(float(w), 4) for w in weights}
+    threshold = float(weights.median())
+    generate(run, 8, tmp_path / "kept", device="cpu", min_utility=threshold)
+    kept = [float(r.split(",")[2]) for r in (tmp_path / "kept" / UTILITY_FILE).read_text().splitlines()[1:]]
+    assert len(kept) == 8 and min(kept) >= threshold - 1e-6
+    with pytest.raises(ConfigError, match="keeps none of the run's 6 synthetic pairs"):
+        generate(run, 2, tmp_path / "none", device="cpu", min_utility=float(weights.max()) + 1e-3)
+    with pytest.raises(ConfigError, match="--min-utility 3 is invalid"):
+        generate(run, 2, tmp_path / "bad", device="cpu", min_utility=3.0)
+
+
+def test_min_utility_needs_a_run_with_learned_weights(reference_run, tmp_path):
+    with pytest.raises(ConfigError, match="has no learned pair weights .*method 'genseg'"):
+        generate(reference_run, 2, tmp_path / "out", device="cpu", min_utility=1.0)
+
+
+def test_steer_options_are_checked_and_refused_for_other_methods():
+    assert parse_steer("weights, appearance") == ("appearance", "weights")
+    with pytest.raises(ConfigError, match="unknown variable 'apperance'. Did you mean 'appearance'"):
+        GenSegConfig(steer="apperance")
+    with pytest.raises(ConfigError, match="is empty"):
+        GenSegConfig(steer="none")
+    with pytest.raises(ConfigError, match="lists an variable twice|lists a variable twice"):
+        parse_steer("arch,arch")
+    with pytest.raises(ConfigError, match="pool_size"):
+        GenSegConfig(pool_size=0)
+
+
+def test_other_methods_refuse_steer_options(tiny, tmp_path):
+    result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
+                      *tiny.set_args(steer="weights"))
+    assert "steer='weights' is not read by method 'genseg' (only by steer)" in tiny.error_line(result)
+
+
+def test_weights_of_one_give_the_unweighted_loss():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 1, 4, 4, dtype=torch.float64)
+    masks = (torch.rand(6, 1, 4, 4) > 0.5).double()
+    batch = GenSegBatch(torch.rand(3, 3, 4, 4, dtype=torch.float64), masks[3:], masks[:3], masks[:0], masks[:0])
+    segment = lambda x: logits[: x.shape[0]] + x.mean()  # noqa: E731 (a stand-in segmenter)
+    from dgen_genseg.metrics import bce_dice_loss
+
+    synthetic = torch.rand(3, 3, 4, 4, dtype=torch.float64)
+    plain = synthetic_plus_real_loss(segment, bce_dice_loss, synthetic, batch, 0.5)
+    ones = synthetic_plus_real_loss(segment, bce_dice_loss, synthetic, batch, 0.5, weights=torch.ones(3, dtype=torch.float64))
+    torch.testing.assert_close(ones, plain, rtol=1e-12, atol=1e-12)
+    zero_first = synthetic_plus_real_loss(segment, bce_dice_loss, synthetic, batch, 0.5,
+                                          weights=torch.tensor([0.0, 1.5, 1.5], dtype=torch.float64))
+    assert not torch.allclose(zero_first, plain)
