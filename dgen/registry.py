@@ -5,7 +5,8 @@ Names are validated at registration; look-ups of unknown names list what is
 available and the closest match. A name may always be qualified by its plugin,
 ``plugin:name``. An entry registered with ``family=True`` stands for a family of
 components named ``name:<variant>`` (e.g. ``smp:Unet:resnet34``); its factory is
-called with the whole name as first argument.
+called with the whole name as first argument. With ``bare=True`` as well, the bare
+``name`` is a member too (its default variant).
 """
 
 from __future__ import annotations
@@ -107,11 +108,12 @@ class Registry:
     def create(self, name: str, /, **kwargs: Any) -> Any:
         """Call the factory of ``name`` with ``kwargs``; arguments that are None are dropped.
 
-        A family entry's factory also receives ``name`` itself as its first argument.
+        A family entry's factory also receives ``name`` itself as its first argument (a member's, or the bare
+        name of a family registered with ``bare=True``).
         """
         entry = self.get(name)
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        if self._family(name) is not None:
+        if self._family(name) is not None or (entry.meta.get("family") and entry.meta.get("bare")):
             return entry.factory(name, **kwargs)
         if entry.meta.get("family"):
             raise ConfigError(

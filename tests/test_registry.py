@@ -80,3 +80,11 @@ def test_family_entry_receives_the_full_name():
     assert "smp:FPN:x" in reg
     with pytest.raises(ConfigError, match=r"name a member as smp:<variant> \(smp:<Arch>:<encoder>\)"):
         reg.create("smp")
+
+
+def test_a_family_registered_bare_also_builds_its_bare_name():
+    reg = Registry("methods")
+    reg.register("steer", lambda name, **kw: (name, kw), plugin="p", family=True, bare=True)
+    assert reg.create("steer", lr=1) == ("steer", {"lr": 1})
+    assert reg.create("steer:a+b") == ("steer:a+b", {})
+    assert "steer" in reg and "steer:x" in reg

@@ -86,9 +86,10 @@ def register_methods(register: Register) -> None:
     register("joint", Joint.build, pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
-    register("steer", Steer.build, pipeline="genseg", generator="pix2pix",
+    register("steer", Steer.build, pipeline="genseg", generator="pix2pix", family=True, bare=True,
              reads=(*_GAN_READS, "lookahead_lr", "hyper_every", *STEER_OPTIONS), sample_mode=Steer.default_sample_mode,
-             description="the upper-level loss steers the synthetic data: appearance, pair weights, generator, alpha")
+             description="the upper-level loss steers the synthetic data: appearance, pair weights, generator, alpha "
+                         "(--set steer=..., or name them: steer:appearance+weights)")
 
 
 @hookimpl

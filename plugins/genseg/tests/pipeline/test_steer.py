@@ -171,3 +171,18 @@ def test_weights_of_one_give_the_unweighted_loss():
     zero_first = synthetic_plus_real_loss(segment, bce_dice_loss, synthetic, batch, 0.5,
                                           weights=torch.tensor([0.0, 1.5, 1.5], dtype=torch.float64))
     assert not torch.allclose(zero_first, plain)
+
+
+def test_a_member_of_the_steer_family_names_its_variables(tiny, tmp_path):
+    from dgen_genseg.pipeline.steer.variables import steer_variables
+
+    assert steer_variables("steer:weights+appearance", "appearance,weights") == ("appearance", "weights")
+    assert steer_variables("steer", "arch") == ("arch",)
+    with pytest.raises(ConfigError, match="names its variables, and steer='arch' names others"):
+        steer_variables("steer:weights", "arch")
+    with pytest.raises(ConfigError, match="unknown variable 'wieghts'. Did you mean 'weights'"):
+        steer_variables("steer:wieghts", "appearance,weights")
+    tiny.run(tmp_path / "run", method="steer:arch")
+    steered = _rows(tmp_path / "run")[int(tiny.values["warmup_iterations"]):]
+    assert not any(k.startswith(("app_", "w_")) for k in steered[0]) and all(_number(r["steer_grad_norm"]) > 0
+                                                                               for r in steered)

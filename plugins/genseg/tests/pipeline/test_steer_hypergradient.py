@@ -26,6 +26,7 @@ from dgen_genseg.pipeline.methods import Steer
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.levels import SteerBatch
+from dgen_genseg.pipeline.steer.variables import steer_variables
 from dgen.mlo import Context
 from test_hypergradient import CPU, GENERATOR, RATES, SIZE, TinySegmenter, _derivatives, _flat, _pairs
 
@@ -45,7 +46,7 @@ def _steer(steer: str) -> tuple[Steer, SteerBatch]:
     method = Steer(Pix2PixInputs(
         config, TinySegmenter().double(), bce_dice_loss, PairSampler(_pairs(4, data), CPU, 0),
         PairSampler(_pairs(2, data), CPU, 1), create("augmenters", "combine"), generator, discriminator,
-    ))  # fmt: skip
+    ), steer_variables("steer", steer))  # fmt: skip
     for module in (method.appearance, method.pool):
         if module is not None:
             module.double()

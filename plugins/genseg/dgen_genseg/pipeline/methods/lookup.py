@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from dgen.errors import UnknownNameError
@@ -24,7 +26,8 @@ def method_entries() -> list[Entry]:
 
 
 def method_entry(name: str) -> Entry:
-    """The entry of method ``name`` (or ``plugin:name``).
+    """The entry of method ``name`` (or ``plugin:name``, or ``family:variant`` of a method registered as a family,
+    whose factory then receives the whole name first, e.g. ``steer:appearance+generator``).
 
     Raises:
         UnknownNameError: no method of the ``genseg`` pipeline has that name; lists them and the closest.
@@ -39,5 +42,6 @@ def build_trainer(
     config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
 ) -> MethodTrainer:
     """Build the networks of ``config.method`` for ``task`` on ``device``, the method, and the loop's view of it."""
-    factory = method_entry(config.method).factory
+    entry = method_entry(config.method)
+    factory = partial(entry.factory, config.method) if entry.meta.get("family") else entry.factory
     return MethodTrainer(factory(config=config, task=task, train=train, val=val, device=device))

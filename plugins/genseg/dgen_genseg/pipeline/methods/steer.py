@@ -29,7 +29,7 @@ from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
 from dgen_genseg.pipeline.steer.pictures import write_steer_pictures
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.pipeline.steer.step import SteerStep
-from dgen_genseg.pipeline.steer.variables import parse_steer
+from dgen_genseg.pipeline.steer.variables import steer_variables
 
 __all__ = ["Steer"]
 
@@ -55,9 +55,9 @@ class Steer:
 
     default_sample_mode: SampleMode = "eval"
 
-    def __init__(self, inputs: Pix2PixInputs) -> None:
+    def __init__(self, inputs: Pix2PixInputs, variables: tuple[str, ...]) -> None:
         config = inputs.config
-        self.config, self.variables = config, parse_steer(config.steer)
+        self.config, self.variables = config, variables
         self.solver_name: str | None = config.solver
         parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=config.steer_objective == "val",
                                       default_real_augmenter="strong")
@@ -87,9 +87,11 @@ class Steer:
 
     @classmethod
     def build(
-        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
+        cls, name: str, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler,
+        device: torch.device,
     ) -> Steer:
-        return cls(Pix2PixInputs.build(config, task, train, val, device))
+        """``name``: ``steer`` (the variables of the option ``steer``) or a member naming them, ``steer:weights+arch``."""
+        return cls(Pix2PixInputs.build(config, task, train, val, device), steer_variables(name, config.steer))
 
     def check_split(self, sizes: dict[str, int]) -> None:
         """Before data loads: with ``steer_objective=crossfit`` the training split must fill every fold.

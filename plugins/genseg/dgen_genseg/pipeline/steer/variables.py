@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dgen.errors import ConfigError
 from dgen_genseg.choice_list import parse_choice_list
 
-__all__ = ["STEER_VARIABLES", "parse_steer"]
+__all__ = ["STEER_VARIABLES", "DEFAULT_STEER", "parse_steer", "steer_variables"]
 
 #: appearance: a learnable photometric augmentation of the synthetic images; weights: a learned weight per
 #: synthetic pair of a pool; generator: the generator's weights; arch: the generator's alpha.
 STEER_VARIABLES = ("appearance", "weights", "generator", "arch")
+#: the option's default (``GenSegConfig.steer``)
+DEFAULT_STEER = "appearance,weights"
 
 
 def parse_steer(value: str) -> tuple[str, ...]:
@@ -19,3 +22,20 @@ def parse_steer(value: str) -> tuple[str, ...]:
     """
     return parse_choice_list(value, STEER_VARIABLES, what="steer list", item="variable",
                              example="appearance,weights", allow_none=False)
+
+
+def steer_variables(method: str, option: str) -> tuple[str, ...]:
+    """The variables of a run of ``method``: a member of the ``steer`` family names them (``steer:appearance+arch``);
+    the bare ``steer`` takes the option ``steer`` (``option``).
+
+    Raises:
+        ConfigError: a bad list, or both a member's variables and a non-default option.
+    """
+    *head, last = method.split(":")
+    if not head or head[-1] != "steer":
+        return parse_steer(option)
+    if option != DEFAULT_STEER:
+        raise ConfigError(f"method {method!r} names its variables, and steer={option!r} names others; drop --set "
+                          f"steer=... or use --method steer --set steer={option}.")
+    return parse_choice_list(last.replace("+", ","), STEER_VARIABLES, what=f"method {method!r}", item="variable",
+                             example="appearance+weights", allow_none=False)
