@@ -115,7 +115,7 @@ def test_every_magnitude_gets_the_exact_gradient():
     app = LearnableAppearance(initial=0.2).double()
     x = _images(0.3, 0.5)
     draw = app.draw(B, C, H, W, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    out = app(x, draw)
+    out = app(x, draw).detach()
     assert 0 < float(out.min()) and float(out.max()) < 1  # away from the clamp
     names = [f"raw.{name}" for name in APPEARANCE_TRANSFORMS]
     raws = tuple(app.raw[name].detach().clone().requires_grad_() for name in APPEARANCE_TRANSFORMS)
