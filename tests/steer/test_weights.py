@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -36,12 +38,14 @@ def test_reset_and_utility():
 
 def test_weighted_mean_is_the_mean_of_the_products_and_reaches_the_logits():
     weights = SampleWeights(4)
+    with torch.no_grad():
+        weights.logits.copy_(torch.tensor([0.0, 5.0, math.log(3), -math.log(3)]))  # weights 1, -, 1.5, 0.5
     losses = torch.tensor([1.0, 2.0, 3.0])
-    w = Context().call(weights, torch.tensor([0, 2, 3]))
-    value = weighted_mean(losses, w)
-    assert float(value.detach()) == pytest.approx((1 * 1 + 2 * 1 + 3 * 1) / 3)
+    value = weighted_mean(losses, Context().call(weights, torch.tensor([0, 2, 3])))
+    assert float(value.detach()) == pytest.approx((1 * 1.0 + 2 * 1.5 + 3 * 0.5) / 3)
     value.backward()
-    torch.testing.assert_close(weights.logits.grad, torch.tensor([1.0, 0.0, 2.0, 3.0]) * 0.5 / 3)  # d(2 sigmoid)/dz = 0.5 at 0
+    slope = torch.tensor([0.5, 0.0, 0.375, 0.375])  # d(2 sigmoid(z))/dz = 2 s (1 - s)
+    torch.testing.assert_close(weights.logits.grad, torch.tensor([1.0, 0.0, 2.0, 3.0]) * slope / 3)
 
 
 @pytest.mark.parametrize("size", [0, -1, 2.5, True, "3"])
