@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import torch
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "mlo.md"
+from tests.mlo.test_docs_example import run_example
 
 
 def test_the_steer_example_runs_and_steers(capsys):
-    text = DOC.read_text()
-    section = text[text.index("## Steering what shapes the data") :]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
-    namespace: dict = {}
-    exec(compile(code, str(DOC), "exec"), namespace)
+    namespace = run_example("## Steering what shapes the data")
     solver, stats = namespace["solver"], namespace["stats"]
     assert solver.iteration == 20 and stats["hyper"] == 0.0  # iteration 19 had no hypergradient
     assert "loss/generator" in stats and "loss/appearance" not in stats
