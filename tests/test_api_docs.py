@@ -11,7 +11,7 @@ API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 MODULES = [
     "dgen.errors", "dgen.registry", "dgen.plugins", "dgen.task", "dgen.generator", "dgen.segmenter",
     "dgen.augmenter", "dgen.pipeline", "dgen.run", "dgen.device", "dgen.config", "dgen.options", "dgen.checkpoint", "dgen.rng",
-    "dgen.records", "dgen.rundir", "dgen.threads", "dgen.progress",
+    "dgen.records", "dgen.rundir", "dgen.threads", "dgen.progress", "dgen.steer",
 ]
 #: constants documented by their meaning rather than their name.
 UNNAMED = {"ENTRY_POINT_GROUP", "PLUGINS_ENV", "BUILTIN", "CONFIG_FILE", "METRICS_FILE"}

@@ -102,20 +102,10 @@ class LearnableAppearance(nn.Module):
         """``{name: max_t * sigmoid(raw_t)}``, each a ``()`` tensor differentiable in ``raw_t``."""
         return {name: self.maxima[name] * torch.sigmoid(self.raw[name]) for name in self.transforms}
 
-    def draw(
-        self,
-        batch: int,
-        channels: int,
-        height: int,
-        width: int,
-        *,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> AppearanceDraw:
-        """The standardized random numbers for images ``(batch, channels, height, width)`` (see
-        :class:`~dgen.steer.AppearanceDraw`); draw once per iteration and pass the same draw to every call."""
-        return AppearanceDraw.sample(batch, channels, height, width, generator=generator, device=device, dtype=dtype)
+    #: ``app.draw(batch, channels, height, width, *, generator=None, device=None, dtype=None) -> AppearanceDraw``:
+    #: the standardized random numbers for images ``(batch, channels, height, width)``; draw once per iteration
+    #: and pass the same draw to every call (:meth:`AppearanceDraw.sample`)
+    draw = staticmethod(AppearanceDraw.sample)
 
     def forward(self, images: Tensor, draw: AppearanceDraw) -> Tensor:
         """``images`` ``(B, C, H, W)`` in [0, 1] -> the transformed images ``(B, C, H, W)``, clamped to [0, 1].

@@ -51,7 +51,8 @@ class AppearanceDraw:
         dtype: torch.dtype | None = None,
     ) -> AppearanceDraw:
         """Draw every field (whatever transforms are used, so the draws do not depend on them), in the
-        order of the attributes, from ``generator`` (the global generator when None)."""
+        order of the attributes, from ``generator`` (the global generator when None; a generator must live
+        on ``device``, e.g. ``torch.Generator("cuda")`` for CUDA draws)."""
         options = {"generator": generator, "device": device, "dtype": dtype}
 
         def uniform(low: float) -> Tensor:  # U(low, 1), (B, 1, 1, 1)

@@ -11,7 +11,7 @@ intensity curve, then the scanner's field and optics, then sensor noise).
 | ``brightness`` | ``x + m u``, u ~ U(-1, 1) | 0.3 |
 | ``contrast`` | ``mean + (x - mean) exp(m u)`` around each image's mean, u ~ U(-1, 1) | ln 1.5 |
 | ``gamma`` | ``max(x, 1e-4) ** exp(m u)``, u ~ U(-1, 1) | 0.5 |
-| ``bias_field`` | ``x exp(m sum_k c_k phi_k)``, c ~ N(0, 1), phi: x, y, x², y², xy on [-1, 1]² | 0.5 |
+| ``bias_field`` | ``x exp(m sum_k c_k phi_k / sqrt(K))``, c ~ N(0, 1), phi: x, y, x², y², xy on [-1, 1]², each zero-mean with unit RMS | 0.5 |
 | ``noise`` | ``x + m n``, n ~ N(0, 1) per pixel | 0.1 |
 | ``blur`` | Gaussian blur of std ``m u`` pixels, u ~ U(0, 1), a 7-tap kernel | 1.5 |
 """
@@ -78,7 +78,8 @@ def _gamma(x: Tensor, m: Tensor, draw: AppearanceDraw) -> Tensor:
 
 def _bias_field(x: Tensor, m: Tensor, draw: AppearanceDraw) -> Tensor:
     basis = bias_field_basis(x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)  # (K, H, W)
-    log_field = torch.einsum("bk,khw->bhw", draw.bias_field, basis).unsqueeze(1)  # (B, 1, H, W)
+    # divided by sqrt(K): the log field has unit mean square over the image in expectation over c ~ N(0, 1)
+    log_field = torch.einsum("bk,khw->bhw", draw.bias_field, basis).unsqueeze(1) / math.sqrt(len(basis))  # (B, 1, H, W)
     return x * torch.exp(m * log_field)
 
 

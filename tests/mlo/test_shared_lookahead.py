@@ -86,3 +86,30 @@ def test_a_hypergradient_level_inside_another_ones_unroll_is_still_refused():
     ]
     with pytest.raises(GraphError, match="nested hypergradients are not supported"):
         Problem(levels)
+
+
+@pytest.mark.parametrize(
+    "solver, options",
+    [("unroll", {"reuse_grads": True}), ("unroll", {"reuse_grads": False}), ("darts", {"reuse_grads": True}),
+     ("darts", {"reuse_grads": False})],
+)
+def test_running_statistics_are_updated_once_per_iteration_with_two_upper_levels(solver, options):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    a, b = (torch.ones(3, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    x, y, xv, yv = (torch.randn(8, n, dtype=torch.float64) for n in (3, 2, 3, 2))
+
+    def learner(ctx, _):
+        return ((ctx.call(net, x * ctx.param(a) + ctx.param(b)) - y) ** 2).mean()
+
+    def validation(ctx, _):
+        return ((ctx.call(net, xv) - yv) ** 2).mean()
+
+    params = list(net.parameters())
+    problem = Problem([
+        FnLevel("a", [a], torch.optim.SGD([a], lr=0.1), validation, lower=("net",), direct=False),
+        FnLevel("b", [b], torch.optim.SGD([b], lr=0.1), validation, lower=("net",), direct=False),
+        FnLevel("net", params, torch.optim.SGD(params, lr=0.1), learner, upper=("a", "b")),
+    ])
+    create_solver(solver, problem, **options).step(None)
+    assert int(net[1].num_batches_tracked) == 1  # as one ordinary training step

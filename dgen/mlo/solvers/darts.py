@@ -74,10 +74,12 @@ class DartsSolver(Solver):
                     )
 
     def _hypergradients(self, targets: Sequence[Level], batch: Any) -> list[Hypergradient]:
-        """One look-ahead per target (not shared: each target's finite differences perturb along its own vector)."""
-        return [self._hypergradient(target, batch) for target in targets]
+        """One look-ahead per target (not shared: each target's finite differences perturb along its own
+        vector); with ``reuse_grads`` only the first one updates the running statistics, as one ordinary
+        update would."""
+        return [self._hypergradient(target, batch, first=i == 0) for i, target in enumerate(targets)]
 
-    def _hypergradient(self, target: Level, batch: Any) -> Hypergradient:
+    def _hypergradient(self, target: Level, batch: Any, *, first: bool) -> Hypergradient:
         levels = [self.problem.level(n) for n in self.problem.unrolled(target.name)]
         about = f"the hypergradient of '{target.name}'"
         # 1. look-aheads, one plain SGD step each, without graph
@@ -85,7 +87,7 @@ class DartsSolver(Solver):
         first_steps: dict[str, FirstStep] = {}
         for level in levels:
             at = [p.detach().requires_grad_() for p in level.params]
-            ctx = self._context(levels, ahead, level, at, update_buffers=self.reuse_grads)
+            ctx = self._context(levels, ahead, level, at, update_buffers=self.reuse_grads and first)
             loss = level.loss(ctx, batch)
             grads = level_grads(loss, at, level, f"the look-ahead of '{level.name}' for {about}", keep_unused=True)
             first_steps[level.name] = FirstStep(grads, loss.detach())
