@@ -71,6 +71,12 @@ def _dangle(run: Path) -> None:
     save_file(tensors, str(path), metadata={"dgen_state": json.dumps(skeleton)})
 
 
+def _short_moment(state: dict) -> None:
+    """Cut the segmenter's first Adam ``exp_avg`` to one row: it no longer matches its parameter."""
+    moments = state["trainer"]["seg_opt"]["state"][0]
+    moments["exp_avg"] = moments["exp_avg"][:1]
+
+
 def _nan_weight(state: dict) -> None:
     weight = next(k for k, v in state["trainer"]["segmenter"].items() if v.is_floating_point())
     state["trainer"]["segmenter"][weight][0] = float("nan")
@@ -233,6 +239,11 @@ FAULTS = [
     Fault("checkpoint-wrong-shape", resume_after(lambda run: _edit_checkpoint(
         run, lambda s: s["trainer"]["segmenter"].update({k: v[:1] for k, v in list(s["trainer"]["segmenter"].items())[:1]}))),
           ("cannot continue this run: trainer/segmenter/", "where this run has float32")),
+    Fault("checkpoint-optimizer-moment-wrong-shape", resume_after(lambda run: _edit_checkpoint(run, _short_moment)),
+          ("checkpoint run/checkpoint.safetensors cannot continue this run: optimizer seg_opt (Adam): "
+           "trainer/seg_opt/state/0/exp_avg is float32 (1, 3, 3, 3) where its parameter is float32 (24, 3, 3, 3)",
+           "delete it to restart the run from its first iteration"),
+          never=("Traceback", "another version of dgen")),
     Fault("nnunet-folder-name", nnunet_folder_name,
           ("--out synth: nnU-Net v2 reads a raw dataset only from a folder named DatasetNNN_Name",
            "--out Dataset501_Synth")),
