@@ -141,9 +141,9 @@ def _no_space(*args, **kwargs):
 
 
 def full_disk_at_start(tiny, root, patch):
-    import dgen.checkpoint
+    import dgen.atomic
 
-    patch.setattr(dgen.checkpoint.os, "fsync", _no_space)  # the first write, config.json, fails
+    patch.setattr(dgen.atomic.os, "fsync", _no_space)  # the first write, config.json, fails
     return ["run", "genseg", "--out", "new", *RUN, *tiny.set_args()]
 
 
@@ -387,7 +387,7 @@ def test_without_a_terminal_a_run_prints_plain_progress_lines_and_finishes_witho
     assert "\x1b" not in result.stdout
     kept = {p.name for p in run.iterdir()}
     assert {"metrics.json", "config.json", "split.json", "log.csv", "segmenter.safetensors", "generator.safetensors",
-            "genotype.json", "samples.png", "predictions.png"} <= kept
+            "genotype.json", "samples.png", "predictions.png", "progress.json"} <= kept
     assert not kept & {"checkpoint.safetensors", "segmenter_best.safetensors"}
     assert not [name for name in kept if name.endswith(".tmp")]
 
