@@ -19,8 +19,8 @@ from dgen.errors import ConfigError, DataError
 from dgen.run import CONFIG_FILE, METRICS_FILE
 from dgen.task import Splits, Task
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.genseg import SPLIT_FILE
 from dgen_genseg.pipeline.preflight import make_task
+from dgen_genseg.rundir import SPLIT_FILE
 
 __all__ = ["FinishedRun", "read_finished_run", "read_json"]
 

@@ -39,11 +39,10 @@ from dgen_genseg.pipeline.records import SEG_ITERATION
 from dgen_genseg.pipeline.state_checks import check_checkpoint, first_nonfinite
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
 from dgen_genseg.pipeline.parts.state import state_level
+from dgen_genseg.rundir import BEST_SEGMENTER, CHECKPOINT
 
-__all__ = ["TrainResult", "train", "CHECKPOINT", "BEST_SEGMENTER", "Interrupted"]
+__all__ = ["TrainResult", "train", "Interrupted"]
 
-CHECKPOINT = "checkpoint.safetensors"
-BEST_SEGMENTER = "segmenter_best.safetensors"
 _SHOWN_ERROR = 300  # characters of a library's error kept in a one-line message
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dgen_genseg.pipeline.loop import BEST_SEGMENTER, CHECKPOINT
+from dgen_genseg.rundir import BEST_SEGMENTER, CHECKPOINT
 
 __all__ = ["RESUME_ONLY", "remove_resume_files"]
 
