@@ -11,6 +11,7 @@ from torch import nn
 from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.parts import MloStep, Pix2PixStep
 from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode
 
 __all__ = ["GenSeg"]
@@ -31,8 +32,9 @@ class GenSeg:
     default_sample_mode: SampleMode = "train"
     uses_val = True
 
-    def __init__(self, parts: Pix2PixParts) -> None:
-        self.parts, self.schedule, self.updates, self.seg = parts, parts.schedule, parts.updates, parts.seg
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        self.parts = parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=self.uses_val)
+        self.schedule, self.updates, self.seg = parts.schedule, parts.updates, parts.seg
         self.data, self.sample_mode, self.gan = parts.data, parts.sample_mode, parts.gan
         self.solver_name: str | None = parts.config.solver
         self.mlo = MloStep(parts.config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)

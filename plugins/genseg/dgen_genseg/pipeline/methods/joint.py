@@ -8,6 +8,7 @@ from typing import Any, final
 from torch import nn
 
 from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
+from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode
 
 __all__ = ["Joint"]
@@ -30,8 +31,9 @@ class Joint:
     default_sample_mode: SampleMode = "train"
     uses_val = False
 
-    def __init__(self, parts: Pix2PixParts) -> None:
-        self.parts, self.schedule, self.updates, self.seg = parts, parts.schedule, parts.updates, parts.seg
+    def __init__(self, inputs: Pix2PixInputs) -> None:
+        self.parts = parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=self.uses_val)
+        self.schedule, self.updates, self.seg = parts.schedule, parts.updates, parts.seg
         self.data, self.sample_mode, self.gan = parts.data, parts.sample_mode, parts.gan
 
     def step(self, iteration: int) -> dict[str, float]:

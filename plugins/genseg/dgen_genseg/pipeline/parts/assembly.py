@@ -79,23 +79,23 @@ class Pix2PixParts:
 
 
 class Pix2PixMethod(Protocol):
-    """What :func:`pix2pix_factory` builds: a method class made from :class:`Pix2PixParts`."""
+    """What :func:`pix2pix_factory` builds: a method class made from its networks, which it assembles into
+    :class:`Pix2PixParts` with ``default_sample_mode`` and ``uses_val`` (its data stream draws validation batches)."""
 
     default_sample_mode: SampleMode
     uses_val: bool
 
-    def __init__(self, parts: Pix2PixParts) -> None: ...
+    def __init__(self, inputs: Pix2PixInputs) -> None: ...
 
 
 M = TypeVar("M", bound=Pix2PixMethod)
 
 
 def pix2pix_factory(method: type[M]) -> Callable[..., M]:
-    """The registered factory of ``method``: its networks (:class:`Pix2PixInputs`), then its parts, then it."""
+    """The registered factory of ``method``: its networks (:class:`Pix2PixInputs`), then the method."""
 
     def build(*, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device) -> M:
-        inputs = Pix2PixInputs.build(config, task, train, val, device)
-        return method(Pix2PixParts.assemble(inputs, method.default_sample_mode, with_val=method.uses_val))
+        return method(Pix2PixInputs.build(config, task, train, val, device))
 
     build.__doc__ = method.__doc__
     return build
