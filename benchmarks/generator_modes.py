@@ -32,7 +32,7 @@ from torchvision.utils import make_grid, save_image
 
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.generate import load_generator_run
-from dgen_genseg.pipeline.genseg import SPLIT_FILE
+from dgen_genseg.rundir import SPLIT_FILE
 from dgen_genseg.pipeline.preflight import make_task
 
 

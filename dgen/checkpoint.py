@@ -6,16 +6,12 @@ optimizer.state_dict(), "iteration": 120}``. Tensors are stored with safetensors
 everything else as JSON in the file's metadata. Nothing is unpickled on load.
 
 Writes go to a temporary file in the same directory, are fsynced, and replace the
-target with ``os.replace``, so a kill at any moment leaves the previous file intact.
+target with ``os.replace`` (:mod:`dgen.atomic`), so a kill at any moment leaves the previous file intact.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +19,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from dgen.atomic import atomic_write, atomic_write_bytes, atomic_write_text, remove_stale_temporaries
 from dgen.errors import ResumeError
 
-__all__ = [
+__all__ = [  # the atomic writes are dgen.atomic's, re-exported where callers have always found them
     "save_state", "load_state", "save_weights", "load_weights", "atomic_write_bytes", "atomic_write_text",
     "remove_stale_temporaries",
 ]
@@ -78,95 +75,13 @@ def _join(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return value
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what mkstemp(prefix=".NAME.", suffix=".tmp") makes
-_OS_CODE = re.compile(r"code: (\d+)")  # safetensors reports an OS error as "IoError(Os { code: 28, ... })"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _as_os_error(exc: Exception, path: Path) -> OSError:
-    """``exc`` (an ``OSError`` or safetensors' wrapper of one) as an ``OSError`` naming ``path``, not the temporary."""
-    code = exc.errno if isinstance(exc, OSError) else None
-    if code is None and (found := _OS_CODE.search(str(exc))):
-        code = int(found.group(1))
-    return OSError(code or errno.EIO, os.strerror(code) if code else str(exc), str(path))
-
-
-def _atomic(path: Path, write: Any) -> None:
-    """Write ``path`` through ``write(tmp)``; the file gets the permissions the umask allows (not mkstemp's 0600).
-
-    Raises:
-        OSError: naming ``path`` (e.g. ENOSPC); ``path`` is then untouched and no temporary is left.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except (OSError, SafetensorError) as exc:
-        raise _as_os_error(exc, path) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    _fsync_dir(path.parent)
-
-
-def remove_stale_temporaries(directory: Path) -> list[Path]:
-    """Remove the temporary files that a killed process left in ``directory`` (``.NAME.XXXXXXXX.tmp``).
-
-    Call it only when no other process writes into ``directory``. Returns the files removed.
-    """
-    directory = Path(directory)
-    stale = [p for p in directory.iterdir() if _TEMPORARY.match(p.name) and p.is_file()] if directory.is_dir() else []
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return stale
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-
-    _atomic(path, write)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def save_state(path: Path, state: Any) -> None:
     """Write nested ``state`` to ``path`` (a ``.safetensors`` file) atomically."""
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _split(state, "", tensors)
     # safetensors refuses tensors that share memory; checkpoints are small enough to copy.
     tensors = {k: v.clone() for k, v in tensors.items()}
-    _atomic(Path(path), lambda tmp: save_file(tensors, tmp, metadata={_META_KEY: json.dumps(skeleton)}))
+    atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata={_META_KEY: json.dumps(skeleton)}), SafetensorError)
 
 
 def load_state(path: Path, device: torch.device | str = "cpu") -> Any:
@@ -198,7 +113,7 @@ def load_state(path: Path, device: torch.device | str = "cpu") -> Any:
 def save_weights(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
     """Write a module's ``state_dict`` as a plain safetensors file, atomically."""
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    _atomic(Path(path), lambda tmp: save_file(tensors, tmp))
+    atomic_write(Path(path), lambda tmp: save_file(tensors, tmp), SafetensorError)
 
 
 def load_weights(path: Path, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:

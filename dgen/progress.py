@@ -5,24 +5,32 @@ a Ray task on another node, the run directory being on storage every node sees).
 iterations done and the total, when this process started and at which iteration (so that a
 resumed run's rate counts only its own iterations), when it was last written, the host, the pid
 and the run's thread count. No torch here: the live view and the tests' fake runs import it.
+
+It is written like every file of a run (:func:`dgen.atomic.atomic_write_text`): a kill leaves at most a
+``.progress.json.XXXXXXXX.tmp``, removed when the run is resumed; :func:`remove_stale_progress` also removes
+the ``.progress.json.<pid>.tmp`` that earlier versions left behind when killed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dgen.atomic import atomic_write_text
 from dgen.rundir import PROGRESS_FILE
 
 if TYPE_CHECKING:
     from dgen.threads import ThreadShare
 
-__all__ = ["Progress", "write_progress", "read_progress", "Heartbeat"]
+__all__ = ["Progress", "write_progress", "read_progress", "remove_stale_progress", "Heartbeat"]
+
+_PID_TEMPORARY = re.compile(rf"^\.{re.escape(PROGRESS_FILE)}\.(\d+)\.tmp$")  # earlier versions' temporary
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,8 @@ class Progress:
 
 
 def write_progress(run_dir: Path, progress: Progress) -> None:
-    """Write ``run_dir/progress.json`` atomically (a reader never sees half a file)."""
-    path = Path(run_dir) / PROGRESS_FILE
-    tmp = path.with_name(f".{PROGRESS_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(progress)))
-    os.replace(tmp, path)
+    """Write ``run_dir/progress.json`` atomically (a reader never sees half a file; no temporary is left)."""
+    atomic_write_text(Path(run_dir) / PROGRESS_FILE, json.dumps(asdict(progress)))
 
 
 def read_progress(run_dir: Path) -> Progress | None:
@@ -65,6 +70,28 @@ def read_progress(run_dir: Path) -> Progress | None:
         return Progress(**data)
     except (OSError, ValueError, TypeError):
         return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_progress(run_dir: Path) -> list[Path]:
+    """Remove the ``.progress.json.<pid>.tmp`` of processes no longer alive from ``run_dir`` (earlier versions
+    of dgen wrote ``progress.json`` through such a file, which a kill -9 left behind); return those removed."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    stale = [p for p in run_dir.iterdir() if (found := _PID_TEMPORARY.match(p.name)) and not _alive(int(found[1]))]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 class Heartbeat:

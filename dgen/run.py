@@ -20,7 +20,7 @@ from dgen.errors import ConfigError, ResumeError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.plugins import registry
 from dgen.outdir import check_fresh_run_dir, disk_errors, fresh_start
-from dgen.progress import Heartbeat
+from dgen.progress import Heartbeat, remove_stale_progress
 from dgen.rundir import CONFIG_FILE, METRICS_FILE
 from dgen.threads import ThreadShare
 
@@ -133,6 +133,7 @@ def run_pipeline(
                          heartbeat=Heartbeat(run_dir, share=share))
     with disk_errors(run_dir, resumable=(run_dir / CONFIG_FILE).is_file), start, share:
         if resume is not None:
-            remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint
+            remove_stale_temporaries(run_dir)  # a killed run's half-written checkpoint, progress.json, ...
+        remove_stale_progress(run_dir)  # progress.json temporaries of dead processes (earlier versions')
         metrics = pipeline.run(config, context)
     return RunResult(run_dir, metrics)

@@ -10,7 +10,7 @@ import pytest
 API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 MODULES = [
     "dgen.errors", "dgen.registry", "dgen.plugins", "dgen.task", "dgen.generator", "dgen.segmenter",
-    "dgen.augmenter", "dgen.pipeline", "dgen.run", "dgen.device", "dgen.config", "dgen.options", "dgen.checkpoint", "dgen.rng",
+    "dgen.augmenter", "dgen.pipeline", "dgen.run", "dgen.device", "dgen.config", "dgen.options", "dgen.checkpoint", "dgen.atomic", "dgen.rng",
     "dgen.records", "dgen.rundir", "dgen.threads", "dgen.progress", "dgen.steer",
 ]
 #: constants documented by their meaning rather than their name.

@@ -38,8 +38,9 @@ def run_share(threads: int | None, jobs: int) -> int:
 
 
 def make_engine(name: str, *, address: str | None = None, threads: int = 1, device: str = "auto") -> Engine:
-    """The engine ``name`` (``local`` or ``ray``); a Ray task asks for ``threads`` CPUs (and a GPU with
-    ``device="cuda"``), on the cluster at ``address`` (None: a new local Ray instance)."""
+    """The engine ``name`` (``local`` or ``ray``); a Ray task asks for ``threads`` CPUs and, with ``device``
+    ``cuda`` (or ``auto`` on a cluster with GPUs), a GPU (:mod:`dgen.bench.resources`), on the cluster at
+    ``address`` (None: a new local Ray instance)."""
     if name == "local":
         if address is not None:
             raise ConfigError(f"--address {address} is the address of a Ray cluster; add --engine ray, or drop it.")
@@ -47,5 +48,5 @@ def make_engine(name: str, *, address: str | None = None, threads: int = 1, devi
     if name == "ray":
         from dgen.bench.ray_engine import RayEngine
 
-        return RayEngine(address=address, cpus=threads, gpus=1.0 if device == "cuda" else 0.0)
+        return RayEngine(address=address, cpus=threads, device=device)
     raise UnknownNameError("engine", name, ENGINES)

@@ -1,7 +1,8 @@
 """The ``ray`` engine: each run of a grid is a Ray task that runs its ``dgen run`` process on a node of the cluster.
 
 The task asks Ray for the run's CPUs (``num_cpus``, which ``dgen run --threads`` also gets) and, for
-``--device cuda``, one GPU; Ray places it on a node with those free. The run directory must be on
+``--device cuda`` (or ``auto`` on a cluster with GPUs), one GPU (:mod:`dgen.bench.resources`); Ray places it
+on a node with those free. The run directory must be on
 storage every node sees (NFS, a cluster file system, a bind-mounted bucket) at the same path: the task
 writes ``bench.log``, ``config.json``, checkpoints, ``progress.json`` and ``metrics.json`` there, and
 the driver reads them. So the semantics are those of the local engine: a finished run (``metrics.json``)
@@ -22,6 +23,7 @@ from typing import Any
 from dgen.errors import ConfigError
 
 from dgen.bench.plan import PlannedRun
+from dgen.bench.resources import TaskResources, task_resources
 from dgen.bench.runner import (
     BenchEvent, CommandBuilder, DgenRunCommand, GridReport, RunOutcome, check_jobs, run_outcome, skip_finished,
     start_run,
@@ -64,13 +66,16 @@ class RayEngine:
         address: the Ray cluster to join (``ray://host:10001``, ``host:6379`` or ``auto``); None starts
             a local instance, or uses the one this process already joined (``ray.init`` before).
         cpus: CPUs each task requests (the run's threads).
-        gpus: GPUs each task requests (1 for runs on CUDA, else 0).
+        device: the runs' ``--device``; with ``gpus_per_run``, the GPUs each task requests
+            (:func:`~dgen.bench.resources.task_resources`: ``cuda`` always, ``auto`` when the cluster has GPUs).
+        gpus_per_run: GPUs a task on CUDA requests (a fraction in (0, 1] packs several runs on a GPU).
         poll_seconds: how long each wait for a finished task lasts.
     """
 
     address: str | None = None
     cpus: float = 1.0
-    gpus: float = 0.0
+    device: str = "auto"
+    gpus_per_run: float = 1.0
     poll_seconds: float = 0.5
 
     def __call__(
@@ -90,16 +95,18 @@ class RayEngine:
         if started_here:
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            self._run(ray, len(runs), pending, outcomes, jobs, command or DgenRunCommand(), emit)
+            resources = task_resources(self.device, self.cpus, ray.cluster_resources().get("GPU", 0.0),
+                                       gpus_per_run=self.gpus_per_run)
+            self._run(ray, resources, len(runs), pending, outcomes, jobs, command or DgenRunCommand(), emit)
         finally:
             if started_here:
                 ray.shutdown()
         return GridReport(tuple(outcomes[i] for i in sorted(outcomes)))
 
-    def _run(self, ray: Any, total: int, pending: list[tuple[int, PlannedRun]], outcomes: dict[int, RunOutcome],
-             jobs: int, build: CommandBuilder, emit: Callable[[BenchEvent], None]) -> None:
+    def _run(self, ray: Any, resources: TaskResources, total: int, pending: list[tuple[int, PlannedRun]],
+             outcomes: dict[int, RunOutcome], jobs: int, build: CommandBuilder, emit: Callable[[BenchEvent], None]) -> None:
         """Submit ``pending`` (at most ``jobs`` in flight) and record each outcome as its task ends."""
-        task = ray.remote(execute_run).options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=0)
+        task = ray.remote(execute_run).options(num_cpus=resources.num_cpus, num_gpus=resources.num_gpus, max_retries=0)
         in_flight: dict[Any, tuple[int, PlannedRun]] = {}
         try:
             while pending or in_flight:

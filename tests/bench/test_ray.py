@@ -117,3 +117,14 @@ def test_an_interrupted_grid_cancels_its_tasks_and_a_rerun_resumes_them(tmp_path
         time.sleep(0.05)
     report = bench(grid(sleep="30"), tmp_path, jobs=2)
     assert report.ok and all(calls(tmp_path / "runs" / n) == ["fresh", "resume"] for n in names)
+
+
+def test_runs_on_cuda_are_refused_on_a_cluster_without_gpus_before_any_task_starts(tmp_path):
+    """The local instance has no GPU: a task asking for one would wait forever."""
+    from dgen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--device cuda asks a GPU for every run, but the Ray cluster has none"):
+        run_bench(grid(), tmp_path, command=DgenRunCommand(device="cpu", prefix=(sys.executable, str(FAKE_DGEN)),
+                                                           threads=1),
+                  config_class=FakeBenchConfig, engine=RayEngine(cpus=1, device="cuda"))
+    assert not list((tmp_path / "runs").glob("*/calls.txt")), "no run started"

@@ -32,14 +32,16 @@ from dgen.plugins import create
 from dgen.run import CONFIG_FILE
 from dgen_genseg.export import PairWriter, check_format, check_output_dir
 from dgen_genseg.pipeline.methods import method_entry
+from dgen_genseg.finished_run import FinishedRun, read_finished_run
 from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
 from dgen_genseg.pipeline.steer.pictures import rendered_pairs
 from dgen_genseg.pipeline.steer.saved import LearnedPool, read_appearance, read_pool
-from dgen_genseg.rundir import FinishedRun, read_finished_run
+from dgen_genseg.rundir import GENERATOR_FILE
 
-__all__ = ["GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs"]
+__all__ = [  # GENERATOR_FILE: dgen_genseg.rundir's, re-exported where it has always been
+    "GENERATOR_FILE", "GeneratorRun", "GenerateResult", "generate", "load_generator_run", "sample_pairs",
+]
 
-GENERATOR_FILE = "generator.safetensors"
 #: provenance of the generated pairs, written next to them
 MANIFEST_FILE = "generation.json"
 #: each generated pair's learned weight (runs with a learned pool)

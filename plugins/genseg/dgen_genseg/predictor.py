@@ -33,12 +33,11 @@ from dgen.run import CONFIG_FILE
 from dgen_genseg.data.dataset import resize_image
 from dgen_genseg.data.io import image_array, to_channels
 from dgen_genseg.metrics.native import logits_at_size
-from dgen_genseg.rundir import FinishedRun, read_finished_run
+from dgen_genseg.finished_run import FinishedRun, read_finished_run
+from dgen_genseg.rundir import SEGMENTER_FILE
 
-__all__ = ["SEGMENTER_FILE", "ImageInput", "Predictor", "load_segmenter", "run_predictor"]
+__all__ = ["SEGMENTER_FILE", "ImageInput", "Predictor", "load_segmenter", "run_predictor"]  # SEGMENTER_FILE: rundir's
 
-#: the final (best-on-validation) segmenter of a finished run.
-SEGMENTER_FILE = "segmenter.safetensors"
 #: what :meth:`Predictor.predict` takes: an image file, or pixels ``(C, H, W)`` / ``(H, W)`` in [0, 1].
 ImageInput = Union[str, Path, np.ndarray, Tensor]
 

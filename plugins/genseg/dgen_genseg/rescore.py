@@ -17,9 +17,10 @@ from dgen.checkpoint import atomic_write_text
 from dgen.device import resolve_device
 from dgen.run import METRICS_FILE
 from dgen_genseg.pipeline.sampler import stack_pairs
-from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer, rescored
+from dgen_genseg.pipeline.scoring import Scorer, rescored
 from dgen_genseg.predictor import run_predictor
-from dgen_genseg.rundir import read_finished_run
+from dgen_genseg.finished_run import read_finished_run
+from dgen_genseg.rundir import CASES_FILE
 
 __all__ = ["evaluate_run"]
 

@@ -1,87 +1,41 @@
-"""Reading back a finished GenSeg run directory: its options, its metrics and its task.
-
-Used by the commands that work on finished runs (``dgen generate``, ``dgen predict``,
-``dgen evaluate``): the options come from ``config.json``, with the preset resolved for the device
-the run trained on (which ``metrics.json`` records), so the networks are rebuilt as they were trained.
+"""The files a GenSeg run writes into its run directory, named once for the pipeline, its parts and the commands
+that read finished runs (the core's files, ``config.json``, ``metrics.json``, ``log.csv`` and ``progress.json``,
+are named in :mod:`dgen.rundir`). Reading a finished run back: :mod:`dgen_genseg.finished_run`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+__all__ = [
+    "SPLIT_FILE", "CHECKPOINT", "BEST_SEGMENTER", "SEGMENTER_FILE", "GENERATOR_FILE", "DISCRIMINATOR_FILE",
+    "GENOTYPE_FILE", "PAIR_GENERATOR_FILE", "CRITIC_FILE", "SAMPLES_FILE", "PREDICTIONS_FILE", "CASES_FILE",
+    "LOSS_CURVES", "POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "UTILITY_PICTURE", "APPEARANCE_PICTURE",
+]
 
-import torch
-
-from dgen.config import build_config
-from dgen.errors import ConfigError, DataError
-from dgen.run import CONFIG_FILE, METRICS_FILE
-from dgen.task import Splits, Task
-from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.genseg import SPLIT_FILE
-from dgen_genseg.pipeline.preflight import make_task
-
-__all__ = ["FinishedRun", "read_finished_run", "read_json"]
-
-
-def read_json(path: Path, fix: str) -> Any:
-    """The JSON value in ``path``; a ``DataError`` naming the file and ``fix`` when it is not valid JSON."""
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc}); {fix}") from exc
-
-
-@dataclass(frozen=True)
-class FinishedRun:
-    """A finished GenSeg run: its directory, options (preset resolved) and ``metrics.json``."""
-
-    run_dir: Path
-    config: GenSegConfig
-    metrics: dict[str, Any]
-
-    def task(self) -> Task:
-        """The run's task, built from its options (its datasets must be where the run found them)."""
-        return make_task(self.config)
-
-    def splits(self, task: Task | None = None) -> Splits:
-        """The run's splits, exactly the items of its ``split.json`` (all pixels read)."""
-        path = self.run_dir / SPLIT_FILE
-        if not path.is_file():
-            raise DataError(f"{self.run_dir} has no {SPLIT_FILE}, so its items are unknown; use an intact run directory.")
-        return (task or self.task()).splits(saved=read_json(path, "use an intact run directory."))
-
-
-def read_finished_run(run_dir: str | Path) -> FinishedRun:
-    """Read the finished GenSeg run in ``run_dir``.
-
-    Raises:
-        ConfigError: ``run_dir`` is not a run directory, not a GenSeg run, or has not finished.
-        DataError: its ``config.json`` or ``metrics.json`` cannot be read.
-    """
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise ConfigError(
-            f"{run_dir} is not a run directory (no {CONFIG_FILE}); pass a directory written by `dgen run genseg`."
-        )
-    saved = read_json(run_dir / CONFIG_FILE, "pass the directory of an intact run.")
-    pipeline = saved.pop("pipeline", None) if isinstance(saved, dict) else None
-    if pipeline != "genseg":
-        raise ConfigError(f"{run_dir} is a run of pipeline {pipeline!r}, not 'genseg'; pass a `dgen run genseg` run.")
-    config = build_config(GenSegConfig, saved, source="saved option")
-    if not (run_dir / METRICS_FILE).is_file():
-        raise ConfigError(
-            f"{run_dir} has no {METRICS_FILE}: the run has not finished; "
-            f"finish it with `dgen run genseg --resume {run_dir}`."
-        )
-    metrics = read_json(run_dir / METRICS_FILE, "use an intact run directory.")
-    if not isinstance(metrics, dict):
-        raise DataError(f"{run_dir / METRICS_FILE} holds a {type(metrics).__name__}, not an object; use an intact run.")
-    try:
-        trained_on = torch.device(str(metrics.get("device", "cpu")))
-    except RuntimeError:
-        raise DataError(
-            f"{run_dir / METRICS_FILE} names device {metrics.get('device')!r}, not a torch device; use an intact run."
-        ) from None
-    return FinishedRun(run_dir, resolve_preset(config, trained_on)[0], metrics)
+#: the item ids of train, val and every test set (read back on resume and by the commands on finished runs).
+SPLIT_FILE = "split.json"
+#: everything a resumed run needs (:mod:`dgen_genseg.pipeline.loop`); removed when the run finishes.
+CHECKPOINT = "checkpoint.safetensors"
+#: the best-on-validation segmenter while training; removed when the run finishes.
+BEST_SEGMENTER = "segmenter_best.safetensors"
+#: the kept segmenter's weights (what ``dgen predict`` loads).
+SEGMENTER_FILE = "segmenter.safetensors"
+#: the mask-conditioned generator's weights, its discriminator's and its derived architecture (pix2pix methods).
+GENERATOR_FILE = "generator.safetensors"
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+GENOTYPE_FILE = "genotype.json"
+#: the unconditional pair generator's and critic's weights (``wgan``).
+PAIR_GENERATOR_FILE = "pair_generator.safetensors"
+CRITIC_FILE = "critic.safetensors"
+#: pictures: generated pairs, the kept segmenter's test predictions, the loss curves.
+SAMPLES_FILE = "samples.png"
+PREDICTIONS_FILE = "predictions.png"
+LOSS_CURVES = "loss-curves.png"
+#: one row per test case: its test set and scores.
+CASES_FILE = "test_cases.csv"
+#: steer: the last pool's conditions, learned weights and sources; the learned appearance (weights, magnitudes);
+#: the pictures of the pool's utility and of the appearance magnitudes' trajectories.
+POOL_FILE = "synthetic_pool.safetensors"
+APPEARANCE_WEIGHTS = "appearance.safetensors"
+APPEARANCE_FILE = "appearance.json"
+UTILITY_PICTURE = "utility.png"
+APPEARANCE_PICTURE = "appearance.png"

@@ -17,9 +17,8 @@ import numpy as np
 
 from dgen_genseg.pipeline.figures import DPI
 
-__all__ = ["LOSS_CURVES", "loss_curves_figure", "read_log", "save_loss_curves"]
+__all__ = ["loss_curves_figure", "read_log", "save_loss_curves"]
 
-LOSS_CURVES = "loss-curves.png"
 #: columns that are bookkeeping, not curves
 _SKIPPED = {"iteration", "seg_iteration", "skipped"}
 _VALIDATION = "val_"

@@ -21,23 +21,23 @@ from dgen.checkpoint import atomic_write_text, load_weights, save_weights
 from dgen.errors import DataError
 from dgen.pipeline import Pipeline, RunContext
 from dgen.rng import seed_everything
-from dgen.rundir import METRICS_FILE, OUT_OF_DOMAIN_KEY
+from dgen.rundir import LOG_FILE, METRICS_FILE, OUT_OF_DOMAIN_KEY
 from dgen.task import Splits, Task
 from dgen_genseg.pipeline.artifacts import save_predictions
 from dgen_genseg.pipeline.config import PRESETS, GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.curves import LOSS_CURVES, save_loss_curves
+from dgen_genseg.pipeline.curves import save_loss_curves
 from dgen_genseg.pipeline.evaluate import evaluate, predict
-from dgen_genseg.pipeline.loop import BEST_SEGMENTER, train
+from dgen_genseg.pipeline.loop import train
 from dgen_genseg.pipeline.methods import build_trainer
 from dgen_genseg.pipeline.preflight import forget_failed_start, make_task, preflight
 from dgen_genseg.pipeline.records import GENSEG_RECORDS
-from dgen_genseg.pipeline.scoring import CASES_FILE, Scorer
+from dgen_genseg.pipeline.scoring import Scorer
 from dgen_genseg.pipeline.sampler import PairSampler, stack_pairs
 from dgen_genseg.pipeline.tidy import remove_resume_files
+from dgen_genseg.rundir import BEST_SEGMENTER, CASES_FILE, LOSS_CURVES, PREDICTIONS_FILE, SEGMENTER_FILE, SPLIT_FILE
 
 __all__ = ["GenSegPipeline"]
 
-SPLIT_FILE = "split.json"
 console = Console(stderr=True)
 
 
@@ -86,12 +86,12 @@ class GenSegPipeline(Pipeline):
             progress=context.progress, plateau_patience=config.seg_plateau_patience, log_every=config.log_every,
             heartbeat=context.heartbeat,
         )
-        save_loss_curves(run_dir / "log.csv", run_dir / LOSS_CURVES)
+        save_loss_curves(run_dir / LOG_FILE, run_dir / LOSS_CURVES)
         segmenter.load_state_dict(load_weights(run_dir / BEST_SEGMENTER, device))
-        save_weights(run_dir / "segmenter.safetensors", segmenter.state_dict())
+        save_weights(run_dir / SEGMENTER_FILE, segmenter.state_dict())
         if result.skipped_steps:
             console.print(f"warning: {result.skipped_steps} iteration(s) had a NaN/Inf and were (partly) skipped "
-                          f"(nan_policy=skip); see the 'skipped' column of {run_dir / 'log.csv'}",
+                          f"(nan_policy=skip); see the 'skipped' column of {run_dir / LOG_FILE}",
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
         trainer.write_artifacts(run_dir, config.seed)
         evaluation_started = time.perf_counter()
@@ -101,7 +101,7 @@ class GenSegPipeline(Pipeline):
             scorer.add(name, dataset, images, masks)
             panels[name] = (images[:4], masks[:4], predict(segmenter, images[:4]))
         if panels:
-            save_predictions(run_dir / "predictions.png", panels)
+            save_predictions(run_dir / PREDICTIONS_FILE, panels)
         metrics = {
             "pipeline": "genseg", "task": config.task, "backbone": config.backbone, "method": config.method,
             "solver": trainer.method.solver_name, "seed": config.seed,

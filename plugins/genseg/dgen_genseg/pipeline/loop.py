@@ -39,11 +39,10 @@ from dgen_genseg.pipeline.records import SEG_ITERATION
 from dgen_genseg.pipeline.state_checks import check_checkpoint, first_nonfinite
 from dgen_genseg.pipeline.tensorboard import tensorboard_log
 from dgen_genseg.pipeline.parts.state import state_level
+from dgen_genseg.rundir import BEST_SEGMENTER, CHECKPOINT
 
-__all__ = ["TrainResult", "train", "CHECKPOINT", "BEST_SEGMENTER", "Interrupted"]
+__all__ = ["TrainResult", "train", "Interrupted"]
 
-CHECKPOINT = "checkpoint.safetensors"
-BEST_SEGMENTER = "segmenter_best.safetensors"
 _SHOWN_ERROR = 300  # characters of a library's error kept in a one-line message
 
 
@@ -126,7 +125,9 @@ def _restore(path: Path, trainer: Any, scheduler: Any) -> tuple[int, float, int,
     """Load the checkpoint at ``path`` into ``trainer``, ``scheduler`` and the global RNGs;
     return ``(next iteration, wall seconds, skipped steps, best)``."""
     state = load_state(path)
-    check_checkpoint(state, path, expected=trainer.state_dict(), total=trainer.total_iterations)
+    check_checkpoint(
+        state, path, expected=trainer.state_dict(), total=trainer.total_iterations, optimizers=trainer.optimizers()
+    )
     try:
         trainer.load_state_dict(state["trainer"])
         if scheduler is not None:
@@ -159,7 +160,7 @@ def train(
         trainer: has ``step(i) -> dict``, ``columns`` (the keys of that dict to log),
             ``total_iterations``, ``segmenter_starts`` (the first iteration that trains the
             segmenter), ``segmenter``, ``seg_opt``, ``nan_advice(level)``, ``state_dict()``,
-            ``load_state_dict()``.
+            ``load_state_dict()``, ``optimizers()`` (its optimisers by their name in ``state_dict()``).
         validate: returns the validation ``{"dice", "jaccard"}`` of the current segmenter.
         run_dir: where the checkpoint, the best segmenter and ``log.csv`` go.
         val_every: validate every this many iterations (and at the last one).

@@ -25,10 +25,9 @@ from dgen_genseg.metrics import MetricAccumulator
 from dgen_genseg.metrics.native import CaseScores, logits_at_size
 from dgen_genseg.pipeline.evaluate import batch_logits
 
-__all__ = ["CASES_FILE", "RESOLUTION", "Scorer", "rescored"]
+__all__ = ["RESOLUTION", "Scorer", "rescored"]
 
 #: the per-case scores, beside metrics.json.
-CASES_FILE = "test_cases.csv"
 #: the value of metrics.json's ``"test_resolution"`` when ``"test"`` is scored at native size.
 RESOLUTION = "native"
 

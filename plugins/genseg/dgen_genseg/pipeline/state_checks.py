@@ -2,7 +2,9 @@
 
 :func:`check_checkpoint` validates a loaded ``checkpoint.safetensors`` before anything of it is
 loaded into the networks: its keys, the iteration (an integer within ``[0, total]``), the counters,
-every tensor the run has (same path, shape and dtype) and the finiteness of every tensor. A bad
+every tensor the run has (same path, shape and dtype), every optimiser's per-parameter state (Adam's
+``exp_avg``/``exp_avg_sq``, momentum buffers: the shape of the parameter they belong to) and the
+finiteness of every tensor. A bad
 checkpoint is refused naming what is wrong; a state dgen saved never fails these checks (dgen
 refuses to save a state with NaN/Inf).
 """
@@ -10,7 +12,7 @@ refuses to save a state with NaN/Inf).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +94,51 @@ def _tensor_mismatch(saved: dict[str, Tensor], expected: dict[str, Tensor], wher
     return None
 
 
-def check_checkpoint(state: Any, path: Path, *, expected: dict[str, Any], total: int) -> None:
+def _describe(tensor: Tensor) -> str:
+    return f"{str(tensor.dtype).removeprefix('torch.')} {tuple(tensor.shape)}"
+
+
+def _moment_mismatch(saved: Any, optimizer: torch.optim.Optimizer, name: str) -> str | None:
+    """What in ``saved`` (an optimiser's state_dict in the checkpoint) does not fit ``optimizer``'s parameters.
+
+    The saved state is matched to the parameters as ``Optimizer.load_state_dict`` does: group by group,
+    parameter by parameter. Every per-parameter tensor but ``step`` (``exp_avg``, ``exp_avg_sq``,
+    ``momentum_buffer``, ...) must have its parameter's shape: torch would load any other and fail at the
+    first step.
+    """
+    label = f"optimizer {name} ({type(optimizer).__name__})"
+    groups = saved.get("param_groups") if isinstance(saved, dict) else None
+    moments = saved.get("state") if isinstance(saved, dict) else None
+    if not isinstance(groups, list) or not isinstance(moments, dict) or not all(
+        isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups
+    ):
+        return f"{label}: trainer/{name} is not an optimiser state (no param_groups or state)"
+    sizes = [len(g["params"]) for g in groups]
+    own = [len(g["params"]) for g in optimizer.param_groups]
+    if sizes != own:
+        return f"{label}: its saved parameter groups hold {sizes} parameters where this run's hold {own}"
+    params = {
+        index: param for group, own_group in zip(groups, optimizer.param_groups)
+        for index, param in zip(group["params"], own_group["params"])
+    }
+    for index, entry in moments.items():
+        if index not in params:
+            return f"{label}: trainer/{name}/state/{index} belongs to no parameter of its parameter groups"
+        for key, tensor in entry.items() if isinstance(entry, dict) else ():
+            if key != "step" and isinstance(tensor, Tensor) and tensor.shape != params[index].shape:
+                return (f"{label}: trainer/{name}/state/{index}/{key} is {_describe(tensor)} where its parameter "
+                        f"is {_describe(params[index].detach())}")
+    return None
+
+
+def check_checkpoint(
+    state: Any,
+    path: Path,
+    *,
+    expected: dict[str, Any],
+    total: int,
+    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+) -> None:
     """Refuse a checkpoint that cannot continue this run.
 
     Args:
@@ -100,8 +146,10 @@ def check_checkpoint(state: Any, path: Path, *, expected: dict[str, Any], total:
         path: the checkpoint file, named in the message.
         expected: the run's own fresh ``trainer.state_dict()``: every tensor in it must be in
             ``state["trainer"]`` at the same path with the same shape and dtype (optimiser moments,
-            absent before the first step, are checked for finiteness only).
+            absent before the first step, are checked against ``optimizers``).
         total: the run's number of iterations.
+        optimizers: the run's optimisers by their name in ``state["trainer"]``: each saved optimiser
+            state must have their parameter groups and, per parameter, tensors of its shape.
 
     Raises:
         ResumeError: naming the key, value or tensor that is wrong, and the fix.
@@ -115,6 +163,9 @@ def check_checkpoint(state: Any, path: Path, *, expected: dict[str, Any], total:
         if problem is None:
             saved = dict(all_tensors(state["trainer"]))
             problem = _tensor_mismatch(saved, dict(all_tensors(expected)), "trainer/")
+        for name, optimizer in (optimizers or {}).items():
+            if problem is None:
+                problem = _moment_mismatch(state["trainer"].get(name), optimizer, name)
         if problem is None and state["best"]["segmenter"] is not None:
             expected_best = {k[len("segmenter/"):]: t for k, t in all_tensors(expected) if k.startswith("segmenter/")}
             problem = _tensor_mismatch(dict(all_tensors(state["best"]["segmenter"])), expected_best, "best/segmenter/")

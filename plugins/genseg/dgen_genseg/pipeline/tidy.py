@@ -4,13 +4,14 @@ After ``metrics.json`` is written the run cannot be resumed any more (``--resume
 finished), so ``checkpoint.safetensors`` (every network and optimiser: 139 MB for preset ``cpu``)
 and ``segmenter_best.safetensors`` (the same weights as ``segmenter.safetensors``) are removed,
 unless the option ``keep_checkpoint`` is true (e.g. to inspect the optimisers' state).
+``progress.json`` stays: it is tiny and records the finished state and the run's thread count.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dgen_genseg.pipeline.loop import BEST_SEGMENTER, CHECKPOINT
+from dgen_genseg.rundir import BEST_SEGMENTER, CHECKPOINT
 
 __all__ = ["RESUME_ONLY", "remove_resume_files"]
 

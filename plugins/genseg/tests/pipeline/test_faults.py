@@ -71,6 +71,12 @@ def _dangle(run: Path) -> None:
     save_file(tensors, str(path), metadata={"dgen_state": json.dumps(skeleton)})
 
 
+def _short_moment(state: dict) -> None:
+    """Cut the segmenter's first Adam ``exp_avg`` to one row: it no longer matches its parameter."""
+    moments = state["trainer"]["seg_opt"]["state"][0]
+    moments["exp_avg"] = moments["exp_avg"][:1]
+
+
 def _nan_weight(state: dict) -> None:
     weight = next(k for k, v in state["trainer"]["segmenter"].items() if v.is_floating_point())
     state["trainer"]["segmenter"][weight][0] = float("nan")
@@ -135,9 +141,9 @@ def _no_space(*args, **kwargs):
 
 
 def full_disk_at_start(tiny, root, patch):
-    import dgen.checkpoint
+    import dgen.atomic
 
-    patch.setattr(dgen.checkpoint.os, "fsync", _no_space)  # the first write, config.json, fails
+    patch.setattr(dgen.atomic.os, "fsync", _no_space)  # the first write, config.json, fails
     return ["run", "genseg", "--out", "new", *RUN, *tiny.set_args()]
 
 
@@ -233,6 +239,11 @@ FAULTS = [
     Fault("checkpoint-wrong-shape", resume_after(lambda run: _edit_checkpoint(
         run, lambda s: s["trainer"]["segmenter"].update({k: v[:1] for k, v in list(s["trainer"]["segmenter"].items())[:1]}))),
           ("cannot continue this run: trainer/segmenter/", "where this run has float32")),
+    Fault("checkpoint-optimizer-moment-wrong-shape", resume_after(lambda run: _edit_checkpoint(run, _short_moment)),
+          ("checkpoint run/checkpoint.safetensors cannot continue this run: optimizer seg_opt (Adam): "
+           "trainer/seg_opt/state/0/exp_avg is float32 (1, 3, 3, 3) where its parameter is float32 (24, 3, 3, 3)",
+           "delete it to restart the run from its first iteration"),
+          never=("Traceback", "another version of dgen")),
     Fault("nnunet-folder-name", nnunet_folder_name,
           ("--out synth: nnU-Net v2 reads a raw dataset only from a folder named DatasetNNN_Name",
            "--out Dataset501_Synth")),
@@ -376,7 +387,7 @@ def test_without_a_terminal_a_run_prints_plain_progress_lines_and_finishes_witho
     assert "\x1b" not in result.stdout
     kept = {p.name for p in run.iterdir()}
     assert {"metrics.json", "config.json", "split.json", "log.csv", "segmenter.safetensors", "generator.safetensors",
-            "genotype.json", "samples.png", "predictions.png"} <= kept
+            "genotype.json", "samples.png", "predictions.png", "progress.json"} <= kept
     assert not kept & {"checkpoint.safetensors", "segmenter_best.safetensors"}
     assert not [name for name in kept if name.endswith(".tmp")]
 

@@ -15,7 +15,7 @@ import dgen.cli
 import dgen.plugins
 from dgen.checkpoint import load_state, save_state
 from dgen.config import build_config
-from dgen.errors import UnknownNameError
+from dgen.errors import RegistryError, UnknownNameError
 from dgen.hookspecs import hookimpl
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
 from dgen_genseg.pipeline.methods import CLASSIC, build_trainer, method_entries, method_entry
@@ -158,6 +158,51 @@ def test_a_third_party_method_is_listed_and_run_by_dgen_run_genseg(tiny, tmp_pat
     with (run / "log.csv").open(newline="") as handle:
         assert next(csv.reader(handle))[:3] == ["iteration", "seg", "skipped"]
     assert (run / "twice.txt").is_file() and (run / "segmenter.safetensors").is_file()
+
+
+def _acme_declaring(reads):
+    """The loaded plugins with plugin 'acme' registering TwiceEach with ``reads``."""
+
+    @hookimpl
+    def register_methods(register):
+        register("twice_each", TwiceEach.build, pipeline="genseg", reads=reads)
+
+    return dgen.plugins.load_plugins(None, extra={"acme": types.SimpleNamespace(register_methods=register_methods)})
+
+
+def test_a_third_party_method_reading_no_such_option_is_refused_naming_it_the_closest_and_the_fix(tiny, tmp_path,
+                                                                                                 monkeypatch):
+    plugins = _acme_declaring(("real_augmentor",))
+    for module in (dgen.plugins, dgen.cli):
+        monkeypatch.setattr(module, "get_plugins", lambda: plugins)
+    for method in ("twice_each", "genseg"):  # a malformed registration is refused whatever the run's method
+        line = tiny.error_line(tiny.cli("run", "genseg", "--out", str(tmp_path / method), "--device", "cpu",
+                                        "--no-progress", "--method", method, *tiny.set_args()))
+        assert ("plugin 'acme' registers method 'twice_each' with reads=('real_augmentor',): 'real_augmentor' is not "
+                "an option of the genseg pipeline. Did you mean 'real_augmenter'?") in line, line
+        assert "fix its register(..., reads=...) or leave the plugin out with DGEN_PLUGINS" in line
+        assert not (tmp_path / method).exists(), "refused before anything was written"
+
+
+@pytest.mark.parametrize("reads, says", [
+    (("seg_lr",), "'seg_lr' is an option every method reads, not a method option"),
+    ("real_augmenter", "reads must be a tuple of option names, e.g. reads=('real_augmenter',)"),
+    (("real_augmenter", 3), "reads must be a tuple of option names"),
+    (("zzz",), "'zzz' is not an option of the genseg pipeline; method options: appearance_lr, crossfit_every,"),
+])
+def test_a_declared_reads_that_is_not_a_list_of_method_options_is_refused_at_lookup(reads, says, monkeypatch):
+    plugins = _acme_declaring(reads)
+    monkeypatch.setattr(dgen.plugins, "get_plugins", lambda: plugins)
+    for lookup in (method_entries, lambda: method_entry("none")):
+        with pytest.raises(RegistryError, match="^plugin 'acme' registers method 'twice_each'") as caught:
+            lookup()
+        assert says in str(caught.value)
+
+
+def test_a_third_party_method_declaring_method_options_is_accepted(monkeypatch):
+    plugins = _acme_declaring(["real_augmenter", "seg_batchnorm"])
+    monkeypatch.setattr(dgen.plugins, "get_plugins", lambda: plugins)
+    assert method_entry("twice_each").meta["reads"] == ["real_augmenter", "seg_batchnorm"]
 
 
 class _Writer:

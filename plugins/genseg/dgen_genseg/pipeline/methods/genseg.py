@@ -6,17 +6,13 @@ import math
 from pathlib import Path
 from typing import Any, final
 
-import torch
 from torch import nn
 
-from dgen.task import Task
-from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.parts import MloStep, Pix2PixStep
 from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode
-from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["GenSeg"]
 
@@ -34,19 +30,14 @@ class GenSeg:
 
     columns = ("disc", "gen", "seg", "arch", "arch_grad_norm", "skipped")
     default_sample_mode: SampleMode = "train"
+    uses_val = True
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
-        self.solver_name: str | None = inputs.config.solver
-        parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=True)
-        self.schedule, self.updates, self.seg, self.data = parts.schedule, parts.updates, parts.seg, parts.data
-        self.sample_mode, self.gan = parts.sample_mode, parts.gan
-        self.mlo = MloStep(inputs.config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)
-
-    @classmethod
-    def build(
-        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
-    ) -> GenSeg:
-        return cls(Pix2PixInputs.build(config, task, train, val, device))
+        self.parts = parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=self.uses_val)
+        self.schedule, self.updates, self.seg = parts.schedule, parts.updates, parts.seg
+        self.data, self.sample_mode, self.gan = parts.data, parts.sample_mode, parts.gan
+        self.solver_name: str | None = parts.config.solver
+        self.mlo = MloStep(parts.config, self.gan, self.seg, self.updates, sample_mode=self.sample_mode)
 
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.data.real()
@@ -67,12 +58,10 @@ class GenSeg:
         return {**stats, "disc": d_loss}
 
     def saved(self) -> dict[str, Any]:
-        return {**self.gan.saved(), **self.mlo.saved()}
+        return {**self.parts.saved(), **self.mlo.saved()}
 
     def networks(self) -> dict[str, nn.Module]:
-        return self.gan.networks()
+        return self.parts.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(
-            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
-        )
+        self.parts.write_artifacts(run_dir, seed)

@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, final
 
-import torch
 from torch import nn
 
-from dgen.task import Task
-from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode
-from dgen_genseg.pipeline.sampler import PairSampler
 
 __all__ = ["Joint"]
 
@@ -33,17 +29,12 @@ class Joint:
     columns = ("disc", "gen", "seg", "skipped")
     solver_name = None
     default_sample_mode: SampleMode = "train"
+    uses_val = False
 
     def __init__(self, inputs: Pix2PixInputs) -> None:
-        parts = Pix2PixParts.assemble(inputs, self.default_sample_mode)
-        self.schedule, self.updates, self.seg, self.data = parts.schedule, parts.updates, parts.seg, parts.data
-        self.sample_mode, self.gan = parts.sample_mode, parts.gan
-
-    @classmethod
-    def build(
-        cls, *, config: GenSegConfig, task: Task, train: PairSampler, val: PairSampler, device: torch.device
-    ) -> Joint:
-        return cls(Pix2PixInputs.build(config, task, train, val, device))
+        self.parts = parts = Pix2PixParts.assemble(inputs, self.default_sample_mode, with_val=self.uses_val)
+        self.schedule, self.updates, self.seg = parts.schedule, parts.updates, parts.seg
+        self.data, self.sample_mode, self.gan = parts.data, parts.sample_mode, parts.gan
 
     def step(self, iteration: int) -> dict[str, float]:
         images, masks = self.data.real()
@@ -58,12 +49,10 @@ class Joint:
         return {**gan, **seg, "skipped": max(gan["skipped"], seg["skipped"])}
 
     def saved(self) -> dict[str, Any]:
-        return self.gan.saved()
+        return self.parts.saved()
 
     def networks(self) -> dict[str, nn.Module]:
-        return self.gan.networks()
+        return self.parts.networks()
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
-        self.gan.write_artifacts(
-            run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
-        )
+        self.parts.write_artifacts(run_dir, seed)

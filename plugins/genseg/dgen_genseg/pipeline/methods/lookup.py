@@ -11,6 +11,7 @@ from dgen.plugins import registry
 from dgen.registry import Entry
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.methods.method_options import check_declared_reads
 from dgen_genseg.pipeline.methods.trainer import MethodTrainer
 from dgen_genseg.pipeline.sampler import PairSampler
 
@@ -21,8 +22,15 @@ PIPELINE = "genseg"
 
 
 def method_entries() -> list[Entry]:
-    """The registered methods of the ``genseg`` pipeline (entries with ``pipeline="genseg"``), by name."""
-    return [e for e in registry("methods").entries() if e.meta.get("pipeline") == PIPELINE]
+    """The registered methods of the ``genseg`` pipeline (entries with ``pipeline="genseg"``), by name.
+
+    Raises:
+        RegistryError: a method declares ``reads`` that are not method options (:mod:`.method_options`).
+    """
+    entries = [e for e in registry("methods").entries() if e.meta.get("pipeline") == PIPELINE]
+    for entry in entries:
+        check_declared_reads(entry)
+    return entries
 
 
 def method_entry(name: str) -> Entry:
@@ -31,9 +39,11 @@ def method_entry(name: str) -> Entry:
 
     Raises:
         UnknownNameError: no method of the ``genseg`` pipeline has that name; lists them and the closest.
+        RegistryError: a method declares ``reads`` that are not method options (:mod:`.method_options`).
     """
     methods = registry("methods")
     if name in methods and methods.get(name).meta.get("pipeline") == PIPELINE:
+        method_entries()  # every method's declaration checked, not only this one's
         return methods.get(name)
     raise UnknownNameError("method", name, [e.name for e in method_entries()])
 

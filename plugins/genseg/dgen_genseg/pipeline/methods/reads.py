@@ -3,7 +3,8 @@
 A method entry declares the method options it reads with ``reads=(...)`` (``register(name, factory,
 pipeline="genseg", reads=("real_augmenter", ...))``). :func:`check_method_options` refuses any option of
 :data:`METHOD_OPTIONS` set to a value other than its default when the run's method does not read it,
-naming the methods that do. A third-party method that declares no ``reads`` is not checked.
+naming the methods that do. A third-party method that declares no ``reads`` is not checked; one that declares
+a name that is not a method option is refused when it is looked up (:mod:`.method_options`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ import dataclasses
 from dgen.errors import ConfigError
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.methods.lookup import method_entries, method_entry
+from dgen_genseg.pipeline.methods.method_options import METHOD_OPTIONS, STEER_OPTIONS
 
 __all__ = ["METHOD_OPTIONS", "STEER_OPTIONS", "check_method_options"]
 
-#: the options only the ``steer`` method reads.
-STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "weights_lr", "pool_size", "pool_refresh",
-                 "crossfit_folds", "crossfit_every")
-#: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
-#: hypergradient's frequency and steer's own).
-METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
-                  "sample_mode", "hyper_every", *STEER_OPTIONS)
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(GenSegConfig)}
 
 

@@ -21,7 +21,7 @@ __all__ = ["MethodTrainer"]
 class MethodTrainer:
     """Wraps a :class:`~.protocol.Method` for :func:`dgen_genseg.pipeline.loop.train` (``step``, ``columns``,
     ``total_iterations``, ``segmenter_starts``, ``segmenter``, ``seg_opt``, ``nan_advice``, ``state_dict``,
-    ``load_state_dict``) and for TensorBoard (``train``, ``generator``, ``augmenter``)."""
+    ``load_state_dict``, ``optimizers``) and for TensorBoard (``train``, ``generator``, ``augmenter``)."""
 
     def __init__(self, method: Method) -> None:
         self.method = method
@@ -77,6 +77,10 @@ class MethodTrainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s result (a missing entry raises ``KeyError``)."""
         load_parts(self._parts(), state)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Every optimiser of the run by its name in :meth:`state_dict` (checked against a checkpoint's moments)."""
+        return {name: part for name, part in self._parts().items() if isinstance(part, torch.optim.Optimizer)}
 
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
         self.method.write_artifacts(run_dir, seed)

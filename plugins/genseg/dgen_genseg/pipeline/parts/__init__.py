@@ -9,6 +9,8 @@
 - :class:`WganStep`: the unconditional WGAN-GP pair generator's steps, and its samples.
 - :func:`save_parts` / :func:`load_parts`: a method's checkpoint state from its named parts.
 - :mod:`.networks`: the networks of a run, built from its options.
+- :mod:`.assembly`: the parts of the methods with the pix2pix GAN (genseg, joint, separate), built once in one
+  order, what they save and write, and the methods' registered factory (:func:`~.assembly.pix2pix_factory`).
 
 Where each fix of the review acts, once, for every method that uses the part: BatchNorm passes of real
 and synthetic images (``seg_batchnorm``: ``SegmenterStep.on_synthetic_and_real`` and GenSeg's ``SegLevel``

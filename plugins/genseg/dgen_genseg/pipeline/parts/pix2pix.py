@@ -20,6 +20,7 @@ from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.optim import make_optimizer
 from dgen_genseg.pipeline.parts.updates import Updates
 from dgen_genseg.pipeline.sample_mode import SampleMode, render
+from dgen_genseg.rundir import DISCRIMINATOR_FILE, GENERATOR_FILE, GENOTYPE_FILE, SAMPLES_FILE
 
 __all__ = ["Pix2PixStep"]
 
@@ -126,8 +127,8 @@ class Pix2PixStep:
         """``genotype.json``, ``generator.safetensors``, ``discriminator.safetensors`` and ``samples.png``: the real
         pairs ``(N, C, H, W)``, ``(N, 1, H, W)``, the masks ``conditions`` ``(N, 1, H, W)`` augmented from them and
         the images generated from those in ``mode`` (the run's sample mode; train: dropout seeded 0)."""
-        derive(self.generator).save(run_dir / "genotype.json")
-        save_weights(run_dir / "generator.safetensors", self.generator.state_dict())
-        save_weights(run_dir / "discriminator.safetensors", self.discriminator.state_dict())
-        save_samples(run_dir / "samples.png", conditions, render(self.generator, conditions, mode, seed=0),
+        derive(self.generator).save(run_dir / GENOTYPE_FILE)
+        save_weights(run_dir / GENERATOR_FILE, self.generator.state_dict())
+        save_weights(run_dir / DISCRIMINATOR_FILE, self.discriminator.state_dict())
+        save_samples(run_dir / SAMPLES_FILE, conditions, render(self.generator, conditions, mode, seed=0),
                      real_images=real_images, real_masks=real_masks)

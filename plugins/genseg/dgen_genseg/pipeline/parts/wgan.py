@@ -15,6 +15,7 @@ from dgen_genseg.gan.wgan import WGAN_GP_BETAS, WganCritic, WganGenerator, criti
 from dgen_genseg.pipeline.artifacts import save_samples
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.parts.updates import Updates
+from dgen_genseg.rundir import CRITIC_FILE, PAIR_GENERATOR_FILE, SAMPLES_FILE
 
 __all__ = ["WganStep"]
 
@@ -83,7 +84,7 @@ class WganStep:
     def write_artifacts(self, run_dir: Path, seed: int) -> None:
         """``pair_generator.safetensors``, ``critic.safetensors`` and ``samples.png`` (8 generated pairs, the noise
         seeded ``seed``)."""
-        save_weights(run_dir / "pair_generator.safetensors", self.pair_generator.state_dict())
-        save_weights(run_dir / "critic.safetensors", self.critic.state_dict())
+        save_weights(run_dir / PAIR_GENERATOR_FILE, self.pair_generator.state_dict())
+        save_weights(run_dir / CRITIC_FILE, self.critic.state_dict())
         images, masks = self.sample(8, torch.Generator().manual_seed(seed))
-        save_samples(run_dir / "samples.png", masks, images, mask_title="generated mask")
+        save_samples(run_dir / SAMPLES_FILE, masks, images, mask_title="generated mask")

@@ -21,11 +21,10 @@ from dgen_genseg.pipeline.figures import DPI, Column, save_figure, tile_grid
 from dgen_genseg.pipeline.sample_mode import SampleMode, render
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.pipeline.steer.saved import save_appearance, save_pool
+from dgen_genseg.rundir import APPEARANCE_PICTURE, UTILITY_PICTURE
 
 __all__ = ["UTILITY_PICTURE", "APPEARANCE_PICTURE", "write_steer_pictures", "appearance_figure", "rendered_pairs"]
 
-UTILITY_PICTURE = "utility.png"
-APPEARANCE_PICTURE = "appearance.png"
 _SHOWN = 6  # pairs of each end of the utility ranking
 
 

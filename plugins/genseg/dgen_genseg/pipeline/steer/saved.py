@@ -19,13 +19,11 @@ from dgen.checkpoint import load_weights, save_weights
 from dgen.errors import ConfigError
 from dgen.steer import LearnableAppearance
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
+from dgen_genseg.rundir import APPEARANCE_FILE, APPEARANCE_WEIGHTS, POOL_FILE
 
 __all__ = ["POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "LearnedPool", "save_pool", "save_appearance",
            "read_pool", "read_appearance"]
 
-POOL_FILE = "synthetic_pool.safetensors"
-APPEARANCE_WEIGHTS = "appearance.safetensors"
-APPEARANCE_FILE = "appearance.json"
 
 
 @dataclass(frozen=True)
