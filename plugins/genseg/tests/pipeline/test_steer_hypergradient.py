@@ -128,3 +128,13 @@ def test_generator_and_alpha_hypergradients_equal_finite_differences(steer):
             lambda x: _lookahead_val_loss(method, batch, upper=params, values=x, with_gan=level == "gen"), values, v
         )
         torch.testing.assert_close(v @ grad, expected, rtol=1e-6, atol=1e-6 * float(grad.norm()))
+
+
+def test_a_refilled_pool_starts_its_weights_and_their_adam_moments_afresh():
+    method, _ = _steer("weights")
+    logits = method.pool.weights.logits
+    assert float(method.mlo.steer_opt.state[logits]["step"]) == 2, "two steered iterations so far"
+    method.pool.refresh = 1  # refill before the next iteration
+    method.step(2)
+    assert float(method.mlo.steer_opt.state[logits]["step"]) == 1, "the moments of the replaced pairs are dropped"
+    assert float((method.pool.utility() - 1).abs().max()) < 0.2, "weights restart at 1 (one step since)"

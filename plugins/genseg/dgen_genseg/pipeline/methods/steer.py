@@ -121,6 +121,7 @@ class Steer:
         if self.pool is not None:
             if self.pool.due(k):
                 self.pool.refill(self.data.train.masks, self.augmenter)
+                self.mlo.forget(self.pool.weights.parameters())
             index = self.pool.draw(masks.shape[0])
             conditions = self.pool.masks[index]
         else:

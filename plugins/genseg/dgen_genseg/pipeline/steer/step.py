@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, Optional, final
+
+from torch import Tensor
 
 from dgen.mlo import Level, Problem
 from dgen.mlo.grads import NonFiniteError
@@ -99,6 +102,13 @@ class SteerStep:
         """The log entries of :meth:`step`."""
         levels = self.problem.hypergradient_levels
         return ("seg", *levels, *(f"{level}_grad_norm" for level in levels), "hyper")
+
+    def forget(self, params: Iterable[Tensor]) -> None:
+        """Drop the ``steer`` optimiser's state (Adam's moments) of ``params``: after a refill of the pool, a new
+        pair must not inherit the momentum of the pair it replaced."""
+        if self.steer_opt is not None:
+            for p in params:
+                self.steer_opt.state.pop(p, None)
 
     def saved(self) -> dict[str, Any]:
         """The parts a checkpoint holds: the ``steer`` level's optimiser (if any) and the solver's state."""
