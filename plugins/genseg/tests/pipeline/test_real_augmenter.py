@@ -47,7 +47,7 @@ def test_a_run_with_augmented_real_pairs_trains_differently(tiny, tmp_path, meth
 
 
 def test_real_augmenter_is_refused_for_methods_without_generated_data(tiny, tmp_path):
-    with pytest.raises(ConfigError, match="real_augmenter='flip' is not read by method 'none' \\(only by genseg, joint, separate, wgan\\)"):
+    with pytest.raises(ConfigError, match="real_augmenter='flip' is not read by method 'none' \\(only by genseg, joint, separate, steer, wgan\\)"):
         tiny.run(tmp_path / "run", method="none", real_augmenter="flip")
     assert not (tmp_path / "run" / "log.csv").exists(), "refused by the preflight check, before any training"
 
