@@ -3,7 +3,8 @@
 Each case is a method (and options) run with the tiny configuration of ``conftest.py`` on one CPU thread;
 its record is ``metrics.json`` without ``wall_seconds`` and the whole text of ``log.csv``. The fixture was
 written from the code *before* methods became composed classes (see the fixture's ``generated_from``), so
-``test_method_results.py`` proves that the refactor changed no method's results, bit for bit. Regenerate
+``test_method_results.py`` proves that the refactor changed no method's results (bit for bit on the recording
+CPU; to the tolerances that test states on others). Regenerate
 it only when a method is meant to change its results, and say so in the commit::
 
     OMP_NUM_THREADS=1 python plugins/genseg/tests/pipeline/method_results.py
