@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dgen.errors import DgenError
-from dgen.rundir import BENCH_LOG, PROGRESS_FILE
+from dgen.rundir import BENCH_FILE, BENCH_LOG, PROGRESS_FILE
 
 __all__ = ["OutputError", "LAUNCHER_FILES", "check_fresh_run_dir", "disk_errors"]
 
-#: files a launcher writes into a run's folder before it starts the run (``dgen bench``'s log).
-LAUNCHER_FILES = frozenset({BENCH_LOG})
+#: files a launcher writes into a run's folder before it starts the run (``dgen bench``'s log and label).
+LAUNCHER_FILES = frozenset({BENCH_LOG, BENCH_FILE})
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _DENIED = {errno.EROFS, errno.EACCES, errno.EPERM}
 _WRITE_ERRNOS = _FULL | _DENIED | {errno.ENOTDIR, errno.EISDIR, errno.EEXIST}

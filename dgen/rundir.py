@@ -15,7 +15,8 @@ A run directory (``dgen run ... --out DIR``) holds:
 from __future__ import annotations
 
 __all__ = [
-    "CONFIG_FILE", "METRICS_FILE", "LOG_FILE", "PROGRESS_FILE", "BENCH_LOG", "ITERATION_COLUMN",
+    "CONFIG_FILE", "METRICS_FILE", "LOG_FILE", "PROGRESS_FILE", "BENCH_LOG", "BENCH_FILE",
+    "ITERATION_COLUMN",
     "TEST_KEY", "VAL_KEY", "OUT_OF_DOMAIN_KEY",
 ]
 
@@ -24,6 +25,8 @@ METRICS_FILE = "metrics.json"
 LOG_FILE = "log.csv"
 PROGRESS_FILE = "progress.json"
 BENCH_LOG = "bench.log"
+#: what ``dgen bench`` knows of a run beyond its options (its label, :mod:`dgen.bench.labels`).
+BENCH_FILE = "bench.json"
 #: the first column of ``log.csv``.
 ITERATION_COLUMN = "iteration"
 #: ``metrics.json`` keys: ``{test set: {metric: value}}``, ``{metric: value}``, ``[test set, ...]``.

@@ -1,7 +1,8 @@
 """Reading every finished run of a benchmark directory into rows, one per run and test set.
 
 What a row holds is declared by the pipeline (:class:`dgen.records.Records`): the values of its
-axes (from the run's ``config.json``, else its ``metrics.json``), the compared value, the seed, the
+axes (from the run's ``config.json``, else its ``metrics.json``), the compared value (with the run's
+label, ``genseg+fixes``, where ``dgen bench`` recorded one), the seed, the
 test set and whether it is out-of-domain (the ``"out_of_domain"`` list the pipeline wrote into
 ``metrics.json``), the test scores, the validation scores and the declared ``info`` scalars.
 """
@@ -18,6 +19,7 @@ from dgen.errors import DataError
 from dgen.records import SEED_AXIS, Records
 from dgen.rundir import CONFIG_FILE, METRICS_FILE, OUT_OF_DOMAIN_KEY, TEST_KEY, VAL_KEY
 
+from dgen.bench.labels import labelled, read_label
 from dgen.bench.plan import RUNS_DIR, read_run_file, run_state
 
 __all__ = [
@@ -86,7 +88,9 @@ def in_domain_flags(metrics: Mapping[str, Any], records: Records) -> dict[str, b
     return {name: name not in ood for name in names}
 
 
-def _rows_of(name: str, metrics: Mapping[str, Any], config: Mapping[str, Any], records: Records) -> list[ResultRow]:
+def _rows_of(
+    name: str, metrics: Mapping[str, Any], config: Mapping[str, Any], records: Records, label: str | None = None,
+) -> list[ResultRow]:
     def pick(key: str) -> Any:
         return config.get(key, metrics.get(key))
 
@@ -97,9 +101,10 @@ def _rows_of(name: str, metrics: Mapping[str, Any], config: Mapping[str, Any], r
     info = {k: metrics[k] for k in records.info if k in metrics}
     flags = in_domain_flags(metrics, records)
     setting = tuple(pick(axis) for axis in records.setting_axes)
-    variant = pick(records.compared) if records.compared else None
+    compared = pick(records.compared) if records.compared else None
+    variant = labelled(None if compared is None else str(compared), label)
     return [
-        ResultRow(run=name, pipeline=pick("pipeline"), setting=setting, variant=None if variant is None else str(variant),
+        ResultRow(run=name, pipeline=pick("pipeline"), setting=setting, variant=variant,
                   seed=pick(SEED_AXIS), test_set=test_set, in_domain=flags[test_set], scores=dict(scores),
                   val=dict(val), info=info)
         for test_set, scores in tests.items()
@@ -118,7 +123,7 @@ def collect_runs(out: Path, records: Records) -> Collected:
             continue
         metrics = read_run_file(run_dir / METRICS_FILE)
         config = read_run_file(run_dir / CONFIG_FILE) if (run_dir / CONFIG_FILE).is_file() else {}
-        found = _rows_of(run_dir.name, metrics, config, records)
+        found = _rows_of(run_dir.name, metrics, config, records, read_label(run_dir))
         (finished if found else without).append(run_dir.name)
         rows += found
     return Collected(records, tuple(rows), tuple(finished), tuple(unfinished), tuple(without))

@@ -78,6 +78,9 @@ def add_bench_command(app: typer.Typer, guarded: Callable[[], AbstractContextMan
         assignments: Annotated[
             Optional[list[str]], typer.Option("--set", help="Fixed option key=value of every run (repeatable).")
         ] = None,
+        label: Annotated[Optional[str], typer.Option(
+            help="Label of every run (their names get -LABEL, compared as VALUE+LABEL); see docs/bench.md.")
+        ] = None,
         jobs: Annotated[int, typer.Option(help="Runs at a time (ray: at most this many in flight).")] = 1,
         threads: Annotated[
             Optional[int], typer.Option(help="CPU threads of each run (default: the cores of this process // jobs).")
@@ -112,17 +115,17 @@ def add_bench_command(app: typer.Typer, guarded: Callable[[], AbstractContextMan
                 axes["seed"] = list(seed)
             outcome = None
             if aggregate_only:
-                if grid or pipeline or axes or assignments:
+                if grid or pipeline or axes or assignments or label:
                     raise ConfigError(
                         "--aggregate-only reads the runs already in --out; drop the grid file and grid options."
                     )
             else:
                 spec = grid_spec(read_grid_file(grid) if grid else None, pipeline=pipeline, axes=axes,
-                                 extras=parse_assignments(assignments or []))
+                                 extras=parse_assignments(assignments or []), label=label)
                 share = run_share(threads, jobs)
                 runner = make_engine(engine, address=address, threads=share, device=device)
                 argv = _bench_argv(grid, pipeline, axes, assignments, out, {
-                    "jobs": (jobs, 1), "threads": (threads, None), "engine": (engine, "local"),
+                    "label": (label, None), "jobs": (jobs, 1), "threads": (threads, None), "engine": (engine, "local"),
                     "address": (address, None), "device": (device, "auto")})
                 with grid_view(console) as view:
                     outcome = run_bench(spec, out, jobs=jobs, command=DgenRunCommand(device=device, threads=share),

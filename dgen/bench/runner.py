@@ -24,6 +24,7 @@ from typing import Any, Literal
 from dgen.errors import ConfigError
 from dgen.rundir import BENCH_LOG, METRICS_FILE
 
+from dgen.bench.labels import write_label
 from dgen.bench.plan import PlannedRun
 from dgen.bench.process import child_preexec
 
@@ -161,10 +162,12 @@ class _Active:
 
 
 def start_run(run: PlannedRun, command: Sequence[str], inherit_fds: Sequence[int] = ()) -> subprocess.Popen:
-    """Start ``command`` for ``run``: its output appended to the run's ``bench.log`` (headed by the command),
+    """Start ``command`` for ``run``: its label recorded (``bench.json``), its output appended to the run's
+    ``bench.log`` (headed by the command),
     the process tied to this one (it gets SIGTERM when this process dies, on Linux). ``OSError`` when the
     program cannot be started."""
     run.run_dir.mkdir(parents=True, exist_ok=True)
+    write_label(run.run_dir, run.point.label)
     with open(run.run_dir / LOG_FILE, "ab") as log:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         log.write(f"# dgen bench {stamp}: {shlex.join(command)}\n".encode())

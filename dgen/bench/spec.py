@@ -9,7 +9,8 @@ sub-grid that overrides them::
      "settings": [{"n_train": 8}, {"n_train": 16}]}
 
 The axes a grid may cross are those of the pipeline's :class:`~dgen.records.Records` plus ``seed``.
-Everything is checked here, before anything runs: unknown keys (with the closest match),
+A sub-grid's ``"label"`` names its fixed options, so that one method run with two bundles of options
+appears as two compared values (:mod:`dgen.bench.labels`). Everything is checked here, before anything runs: unknown keys (with the closest match),
 empty axes, values of the wrong type, and grid points that would share a run directory.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 from dgen.errors import ConfigError, UnknownNameError
 from dgen.records import SEED_AXIS, Axis, Records
 
+from dgen.bench.labels import LABEL_KEY, check_label
 from dgen.bench.pipelines import pipeline_records
 
 __all__ = ["RunPoint", "SubGrid", "GridSpec", "grid_spec", "read_grid_file"]
@@ -37,18 +39,21 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
 @dataclass(frozen=True)
 class RunPoint:
-    """One run of a grid: the values of its axes (in run-name order), its seed and the fixed options
-    (``extras``) it shares with its sub-grid."""
+    """One run of a grid: the values of its axes (in run-name order), its seed, the fixed options
+    (``extras``) it shares with its sub-grid and the sub-grid's ``label`` (:mod:`dgen.bench.labels`)."""
 
     pipeline: str
     axes: tuple[tuple[Axis, Any], ...] = ()
     seed: int = 0
     extras: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """The run directory's name, e.g. ``unroll-n8-s0`` (axes the grid does not set left out)."""
-        parts = [f"{axis.prefix}{value}" for axis, value in self.axes] + [f"s{self.seed}"]
+        """The run directory's name, e.g. ``unroll-n8-s0`` or, labelled ``fixes``, ``unroll-n8-fixes-s0``
+        (axes the grid does not set left out)."""
+        parts = [f"{axis.prefix}{value}" for axis, value in self.axes] + ([self.label] if self.label else [])
+        parts += [f"s{self.seed}"]
         return "-".join(_UNSAFE.sub("_", p) for p in parts)
 
     def value(self, axis: str) -> Any:
@@ -64,17 +69,19 @@ class RunPoint:
 
 @dataclass(frozen=True)
 class SubGrid:
-    """One sub-grid: the values of each axis it sets (each non-empty; ``seed`` among them) and its fixed options."""
+    """One sub-grid: the values of each axis it sets (each non-empty; ``seed`` among them), its fixed
+    options and its label (None: unlabelled)."""
 
     axes: Mapping[str, tuple[Any, ...]]
     extras: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
 
     def points(self, pipeline: str, records: Records) -> list[RunPoint]:
         """Every combination of the axis values (``seed`` defaults to ``(0,)``)."""
         declared = [a for a in records.axes if a.name in self.axes]
         values = [self.axes[a.name] for a in declared] + [self.axes.get(SEED_AXIS, (0,))]
         return [
-            RunPoint(pipeline, tuple(zip(declared, combo[:-1])), combo[-1], dict(self.extras))
+            RunPoint(pipeline, tuple(zip(declared, combo[:-1])), combo[-1], dict(self.extras), self.label)
             for combo in itertools.product(*values)
         ]
 
@@ -100,7 +107,8 @@ class GridSpec:
                 differ = sorted(k for k in {*seen.extras, *point.extras} if seen.extras.get(k) != point.extras.get(k))
                 raise ConfigError(
                     f"two grid points share the run directory '{point.name}' but differ in the fixed options "
-                    f"{differ}; put settings that differ only in fixed options into different benchmarks (--out)."
+                    f"{differ}; give one of them a \"label\" (e.g. \"label\": \"fixes\") or put them into different "
+                    "benchmarks (--out)."
                 )
         return sorted(by_name.values(), key=lambda p: p.seed)
 
@@ -156,10 +164,11 @@ def _setting(raw: Any, where: str, records: Records) -> SubGrid:
         raise ConfigError(f"{where} must be an object of grid keys such as {{\"seed\": [0, 1]}}, not {raw!r}.")
     axes = {**{a.name: (a.kind, a.example) for a in records.axes}, SEED_AXIS: (int, _SEED_EXAMPLE)}
     for key in raw:
-        if key not in (*axes, "set"):
-            raise UnknownNameError(f"key in {where} of the grid", key, (*axes, "set"))
+        if key not in (*axes, "set", LABEL_KEY):
+            raise UnknownNameError(f"key in {where} of the grid", key, (*axes, "set", LABEL_KEY))
     values = {name: _axis_values(name, *axes[name], raw[name], where) for name in axes if name in raw}
-    return SubGrid(values, _extras(raw.get("set", {}), where, tuple(axes)))
+    label = check_label(raw[LABEL_KEY], where) if raw.get(LABEL_KEY) is not None else None
+    return SubGrid(values, _extras(raw.get("set", {}), where, tuple(axes)), label)
 
 
 def _typed(axes: Mapping[str, Sequence[Any]], records: Records) -> dict[str, list[Any]]:
@@ -178,6 +187,7 @@ def grid_spec(
     pipeline: str | None = None,
     axes: Mapping[str, Sequence[Any]] | None = None,
     extras: Mapping[str, Any] | None = None,
+    label: str | None = None,
     records: Records | None = None,
 ) -> GridSpec:
     """Validate and merge a grid file's ``data`` with command-line values.
@@ -189,6 +199,7 @@ def grid_spec(
             every sub-grid.
         extras: fixed options from the command line (``--set``); added to every sub-grid, replacing
             the file's value of the same key.
+        label: the label of every sub-grid (``--label``), replacing the file's.
         records: the pipeline's records (default: those its registered class declares).
     """
     data = dict(data or {})
@@ -203,11 +214,13 @@ def grid_spec(
     if not isinstance(settings, list) or not settings:
         raise ConfigError("\"settings\" must be a non-empty list of objects, e.g. [{\"seed\": [0, 1]}].")
     top = _setting(data, "the top level", records)
-    given = _setting({**_typed(axes or {}, records), **({"set": extras} if extras else {})}, "the command line", records)
+    given = _setting({**_typed(axes or {}, records), **({"set": extras} if extras else {}), LABEL_KEY: label},
+                     "the command line", records)
     subgrids = []
     for i, raw in enumerate(settings):
         sub = _setting(raw, f"settings[{i}]", records)
         subgrids.append(SubGrid(
-            {**top.axes, **sub.axes, **given.axes}, {**top.extras, **sub.extras, **given.extras}
+            {**top.axes, **sub.axes, **given.axes}, {**top.extras, **sub.extras, **given.extras},
+            given.label or sub.label or top.label,
         ))
     return GridSpec(pipeline, records, tuple(subgrids))

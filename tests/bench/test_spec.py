@@ -89,7 +89,7 @@ def test_invalid_grids_say_what_to_write(grid, axes, expected):
 
 def test_points_that_would_share_a_run_directory_are_refused():
     grid = {"pipeline": "g", "settings": [{"task": "isic", "set": {"lr": 1}}, {"task": "isic", "set": {"lr": 2}}]}
-    expected = r"share the run directory 'isic-s0' but differ in the fixed options \['lr'\]"
+    expected = r"share the run directory .isic-s0. but differ in the fixed options \[.lr.\]; give one of them a \"label\""
     with pytest.raises(ConfigError, match=expected):
         grid_spec(grid, records=FAKE_RECORDS).points()
 
@@ -141,3 +141,23 @@ def test_plan_states_and_a_changed_grid_is_refused(tmp_path):
     changed = grid_spec(pipeline="benchfake", axes={"seed": [0]}, extras={"iterations": "6"}, records=FAKE_RECORDS)
     with pytest.raises(ConfigError, match=r"holds a run with other options \(iterations: saved 5, grid 6\); delete"):
         plan_grid(changed, tmp_path, FakeBenchConfig)
+
+
+def test_a_label_keeps_apart_runs_that_differ_in_fixed_options():
+    grid = {"pipeline": "g", "method": "genseg", "settings": [
+        {"task": "isic"}, {"task": "isic", "set": {"lr": 2}, "label": "fixes"}]}
+    points = grid_spec(grid, records=FAKE_RECORDS).points()
+    assert [(p.name, p.label, dict(p.extras)) for p in points] == [
+        ("isic-genseg-s0", None, {}), ("isic-genseg-fixes-s0", "fixes", {"lr": 2})]
+
+
+def test_the_command_line_label_replaces_the_files():
+    grid = {"pipeline": "g", "label": "a", "settings": [{"task": "isic"}, {"task": "lung", "label": "b"}]}
+    assert [p.name for p in grid_spec(grid, records=FAKE_RECORDS).points()] == ["isic-a-s0", "lung-b-s0"]
+    assert [p.name for p in grid_spec(grid, label="c", records=FAKE_RECORDS).points()] == ["isic-c-s0", "lung-c-s0"]
+
+
+@pytest.mark.parametrize("label", ["", "a/b", "two words", 3])
+def test_a_label_that_is_no_word_is_refused(label):
+    with pytest.raises(ConfigError, match=r"settings\[0\]: label .* must be a non-empty word .* \"label\": \"fixes\""):
+        grid_spec({"pipeline": "g", "settings": [{"task": "isic", "label": label}]}, records=FAKE_RECORDS)

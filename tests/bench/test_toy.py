@@ -44,3 +44,26 @@ def test_dgen_bench_over_toy_gives_a_results_table(tmp_path, monkeypatch):
         rows = list(csv.DictReader(handle))
     assert [(r["solver"], r["n_train"], r["seed"], r["test_set"]) for r in rows] == [
         ("darts", "8", "0", "toy"), ("unroll", "8", "0", "toy")]
+
+
+def test_a_labelled_run_is_compared_beside_the_unlabelled_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("DGEN_PLUGINS", "")
+    base = ["bench", "--pipeline", "toy", "--solver", "unroll", "--n-train", "8", "--out", str(tmp_path)]
+    assert CliRunner().invoke(app, [*base, "--set", "iterations=3"]).exit_code == 0
+    refused = CliRunner().invoke(app, [*base, "--set", "iterations=5"])
+    assert refused.exit_code == 1 and "holds a run with other options (iterations: saved 3" in ANSI.sub("", refused.output)
+    result = CliRunner().invoke(app, [*base, "--set", "iterations=5", "--label", "long"])
+    assert result.exit_code == 0, ANSI.sub("", result.output)
+    run = tmp_path / "runs" / "unroll-n8-long-s0"
+    assert json.loads((run / "bench.json").read_text()) == {"label": "long"}
+    assert json.loads((run / "config.json").read_text())["iterations"] == 5
+    mse = {name: json.loads((tmp_path / "runs" / name / "metrics.json").read_text())["test_mse"]
+           for name in ("unroll-n8-s0", "unroll-n8-long-s0")}
+    text = (tmp_path / "results.md").read_text()
+    assert f"| toy | in-domain | unroll+long | 1 | {mse['unroll-n8-long-s0']:.3f} |" in text
+    difference = mse["unroll-n8-long-s0"] - mse["unroll-n8-s0"]
+    assert f"| toy | in-domain | unroll+long | unroll (baseline) | 1 | {difference:+.3f} [n/a] |" in text
+    with open(tmp_path / "results.csv", newline="") as handle:
+        assert sorted(r["solver"] for r in csv.DictReader(handle)) == ["unroll", "unroll+long"]
+

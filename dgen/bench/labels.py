@@ -1,0 +1,67 @@
+"""Labels of option bundles: a sub-grid's ``"label"`` names the fixed options that set its runs apart.
+
+Two sub-grids may run the same method with different fixed options (``genseg`` as the paper has it,
+and ``genseg`` with a set of fixes). A ``"label"`` keeps them apart: the runs of the labelled
+sub-grid live in ``<axes>-<label>-s<seed>`` and are compared as ``<value>+<label>`` (``genseg+fixes``),
+so both appear in one table with paired differences. The label is kept in the run directory's
+``bench.json`` (written when the run starts), from which the results are read back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from dgen.errors import ConfigError, DataError
+from dgen.rundir import BENCH_FILE
+
+__all__ = ["LABEL_FILE", "LABEL_KEY", "check_label", "labelled", "read_label", "write_label"]
+
+#: the file of a run directory that holds what ``dgen bench`` knows of the run beyond its options.
+LABEL_FILE = BENCH_FILE
+#: the grid key (and the key of ``bench.json``).
+LABEL_KEY = "label"
+_SAFE = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def check_label(raw: object, where: str) -> str:
+    """``raw`` as a label: letters, digits, ``_`` and ``.`` only (it is part of directory names).
+
+    Raises:
+        ConfigError: naming ``where`` and the fix.
+    """
+    if not isinstance(raw, str) or not _SAFE.fullmatch(raw):
+        raise ConfigError(
+            f"{where}: label {raw!r} must be a non-empty word of letters, digits, '_' or '.', e.g. \"label\": \"fixes\"."
+        )
+    return raw
+
+
+def labelled(value: str | None, label: str | None) -> str | None:
+    """The compared value of a labelled run: ``genseg`` with label ``fixes`` is ``genseg+fixes``."""
+    if label is None:
+        return value
+    return label if value is None else f"{value}+{label}"
+
+
+def write_label(run_dir: Path, label: str | None) -> None:
+    """Record ``label`` in ``run_dir/bench.json`` (nothing for an unlabelled run)."""
+    if label is not None:
+        (Path(run_dir) / LABEL_FILE).write_text(json.dumps({LABEL_KEY: label}) + "\n", encoding="utf-8")
+
+
+def read_label(run_dir: Path) -> str | None:
+    """The label recorded in ``run_dir/bench.json``, or None when the run has none.
+
+    Raises:
+        DataError: the file exists but does not hold a label (naming the file and the fix).
+    """
+    path = Path(run_dir) / LABEL_FILE
+    if not path.is_file():
+        return None
+    try:
+        label = json.loads(path.read_text(encoding="utf-8")).get(LABEL_KEY)
+        return check_label(label, str(path))
+    except (ValueError, AttributeError, ConfigError) as exc:
+        raise DataError(f"{path} does not hold a label ({exc}); delete it, or write {{\"label\": \"fixes\"}}.") from exc
