@@ -3,7 +3,8 @@
 Every method trains its own copy of the pipeline's models, built as ``dgen run genseg --preset cpu``
 builds them (shapes task, smp U-Net resnet18 with encoder_depth 4, searchable pix2pix generator ngf 8 /
 6 levels / channels capped at 4 x ngf / dropout 0.5, PatchGAN ndf 8, batch 4, the preset's optimisers),
-at each ``--sizes`` image size. A GenSeg iteration is the ``genseg`` method's ``step`` after the warm-up:
+at each ``--sizes`` image size; ``--preset paper`` builds the paper preset's models instead (U-Net
+resnet34, generator ngf 64 / 8 levels, batch 2; its size is 256). A GenSeg iteration is the ``genseg`` method's ``step`` after the warm-up:
 sampling, mask augmentation, the discriminator step and one MLO step (α's hypergradient through the
 look-ahead of G and S, then the ordinary updates of G and S). The plain joint iteration does the same
 sampling and augmentation, then a discriminator step, a generator step on the pix2pix loss and a
@@ -29,7 +30,8 @@ method's ``step``.
   variables) give the exact hypergradient by construction.
 
     PYTHONPATH=. .venv/bin/python benchmarks/genseg_iteration.py [--sizes 64 128] [--reps 10]
-        [--device cpu|cuda] [--threads 1] [--no-memory] [--no-cosine] [--profile "unroll func reuse_grads"]
+        [--device cpu|cuda] [--preset cpu|paper] [--threads 1] [--no-memory] [--no-cosine]
+        [--profile "unroll func reuse_grads"]
 
 Numbers on a shared machine are noisy: the load average is printed before and after.
 """
@@ -82,11 +84,12 @@ METHODS: dict[str, Method] = {
 
 
 def build_trainer(
-    label: str, size: int, device: torch.device, *, dtype: torch.dtype = torch.float32, dropout: float | None = None
+    label: str, size: int, device: torch.device, *, preset: str = "cpu", dtype: torch.dtype = torch.float32,
+    dropout: float | None = None,
 ) -> GenSeg | Joint:
-    """The cpu preset's GenSeg method at ``size``² with ``label``'s solver (the joint method for the plain
+    """``preset``'s GenSeg method at ``size``² with ``label``'s solver (the joint method for the plain
     iteration), models built as the pipeline does."""
-    config, _ = resolve_preset(GenSegConfig(task="shapes", preset="cpu", image_size=size), device)
+    config, _ = resolve_preset(GenSegConfig(task="shapes", preset=preset, image_size=size), device)
     task = create("tasks", "shapes", n_labeled=config.n_labeled, image_size=size, seed=config.seed, n_test=1)
     splits = task.splits()
     torch.manual_seed(config.seed)
@@ -125,11 +128,11 @@ def _sync(device: torch.device) -> None:
 
 
 def time_methods(
-    size: int, reps: int, warmup: int, device: torch.device
+    size: int, reps: int, warmup: int, device: torch.device, preset: str = "cpu"
 ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Per method (interleaved): median wall seconds and median CPU seconds of this process per iteration,
     and, on CUDA, the peak extra bytes allocated during a step."""
-    steps = {label: stepper(label, build_trainer(label, size, device)) for label in METHODS}
+    steps = {label: stepper(label, build_trainer(label, size, device, preset=preset)) for label in METHODS}
     wall: dict[str, list[float]] = {label: [] for label in METHODS}
     cpu: dict[str, list[float]] = {label: [] for label in METHODS}
     peaks: dict[str, float] = {label: 0.0 for label in METHODS}
@@ -162,9 +165,9 @@ def _proc_status_kib(key: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {key}")
 
 
-def memory_probe(label: str, size: int, iterations: int) -> dict[str, float]:
+def memory_probe(label: str, size: int, iterations: int, preset: str = "cpu") -> dict[str, float]:
     """In this (fresh) process: resident MiB after building ``label``'s models, and the peak over ``iterations``."""
-    trainer = build_trainer(label, size, torch.device("cpu"))
+    trainer = build_trainer(label, size, torch.device("cpu"), preset=preset)
     built = _proc_status_kib("VmRSS")
     step = stepper(label, trainer)
     for i in range(iterations):
@@ -172,20 +175,20 @@ def memory_probe(label: str, size: int, iterations: int) -> dict[str, float]:
     return {"built_mib": built / 1024, "peak_mib": _proc_status_kib("VmHWM") / 1024}
 
 
-def cpu_memory(size: int, iterations: int, threads: int) -> dict[str, dict[str, float]]:
+def cpu_memory(size: int, iterations: int, threads: int, preset: str = "cpu") -> dict[str, dict[str, float]]:
     """:func:`memory_probe` of every method, each in its own subprocess."""
     out = {}
     for label in METHODS:
         command = [sys.executable, __file__, "--probe", label, "--sizes", str(size), "--threads", str(threads),
-                   "--probe-iterations", str(iterations)]  # fmt: skip
+                   "--probe-iterations", str(iterations), "--preset", preset]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         out[label] = json.loads(result.stdout.strip().splitlines()[-1])
     return out
 
 
-def cosines(size: int, device: torch.device, warmup: int) -> dict[str, float]:
+def cosines(size: int, device: torch.device, warmup: int, preset: str = "cpu") -> dict[str, float]:
     """Cosine of each method's α hypergradient with the exact one, float64, dropout off, after ``warmup`` steps."""
-    trainer = build_trainer(EXACT, size, device, dtype=torch.float64, dropout=0.0)
+    trainer = build_trainer(EXACT, size, device, preset=preset, dtype=torch.float64, dropout=0.0)
     for i in range(warmup):
         trainer.step(trainer.schedule.warmup + i)
     images, masks = trainer.data.real()
@@ -205,9 +208,9 @@ def cosines(size: int, device: torch.device, warmup: int) -> dict[str, float]:
     }
 
 
-def profile(label: str, size: int, device: torch.device, iterations: int = 3) -> None:
+def profile(label: str, size: int, device: torch.device, iterations: int = 3, preset: str = "cpu") -> None:
     """Print torch.profiler's operators of ``label``'s iterations, by self CPU time."""
-    step = stepper(label, build_trainer(label, size, device))
+    step = stepper(label, build_trainer(label, size, device, preset=preset))
     for i in range(2):
         step(i)
     with torch.profiler.profile() as prof:
@@ -221,12 +224,13 @@ def _load() -> str:
 
 
 def report(
-    size: int, wall: dict[str, float], cpu: dict[str, float], memory: dict[str, float], cos: dict[str, float]
+    size: int, batch: int, wall: dict[str, float], cpu: dict[str, float], memory: dict[str, float],
+    cos: dict[str, float],
 ) -> None:
     def ratio(values: dict[str, float], label: str) -> str:
         return f"{values[label] / values[PLAIN]:.2f}" if label in values and values.get(PLAIN) else "-"
 
-    print(f"\n{size}x{size}, batch 4")
+    print(f"\n{size}x{size}, batch {batch}")
     print(
         f"{'method':44s} {'wall s':>7s} {'x plain':>7s} {'CPU s':>7s} {'x plain':>7s} {'peak MiB':>9s} {'x plain':>7s} "
         f"{'cos(alpha grad, exact)':>22s}"
@@ -243,7 +247,8 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128], help="image sizes (cpu preset: 64)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="image sizes (default: 64 128 for cpu, 256 for paper)")
+    parser.add_argument("--preset", default="cpu", choices=["cpu", "paper"], help="the models and batch of this preset")
     parser.add_argument("--reps", type=int, default=10, help="timed iterations per method")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations per method before timing")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -255,28 +260,30 @@ def main() -> None:
     parser.add_argument("--probe", metavar="METHOD", choices=list(METHODS), help=argparse.SUPPRESS)
     parser.add_argument("--probe-iterations", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.sizes = args.sizes or ([256] if args.preset == "paper" else [64, 128])
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if args.probe:
-        print(json.dumps(memory_probe(args.probe, args.sizes[0], args.probe_iterations)))
+        print(json.dumps(memory_probe(args.probe, args.sizes[0], args.probe_iterations, args.preset)))
         return
     if args.profile:
-        profile(args.profile, args.sizes[0], device)
+        profile(args.profile, args.sizes[0], device, preset=args.preset)
         return
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
-    print(f"GenSeg iteration, cpu preset, torch {torch.__version__}, {where}, {os.cpu_count()} cores")
+    print(f"GenSeg iteration, {args.preset} preset, torch {torch.__version__}, {where}, {os.cpu_count()} cores")
     print(f"median of {args.reps} interleaved iterations after {args.warmup} untimed; load average before: {_load()}")
     for size in args.sizes:
-        wall, cpu, peaks = time_methods(size, args.reps, args.warmup, device)
+        wall, cpu, peaks = time_methods(size, args.reps, args.warmup, device, args.preset)
         if device.type == "cuda":
             memory = {label: peak / 2**20 for label, peak in peaks.items()}
         elif args.no_memory:
             memory = {}
         else:
-            probes = cpu_memory(size, args.probe_iterations, args.threads)
+            probes = cpu_memory(size, args.probe_iterations, args.threads, args.preset)
             memory = {label: p["peak_mib"] - p["built_mib"] for label, p in probes.items()}
-        cos = {} if args.no_cosine else cosines(size, device, args.cosine_warmup)
-        report(size, wall, cpu, memory, cos)
+        cos = {} if args.no_cosine else cosines(size, device, args.cosine_warmup, args.preset)
+        batch = resolve_preset(GenSegConfig(task="shapes", preset=args.preset, image_size=size), device)[0].batch_size
+        report(size, batch, wall, cpu, memory, cos)
         print(f"load average: {_load()}")
     kind = "peak CUDA memory allocated during a step" if device.type == "cuda" else (
         "peak RSS over iterations minus RSS after building (own subprocess; includes optimiser state)")
