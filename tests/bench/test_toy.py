@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -67,3 +68,19 @@ def test_a_labelled_run_is_compared_beside_the_unlabelled_one(tmp_path, monkeypa
     with open(tmp_path / "results.csv", newline="") as handle:
         assert sorted(r["solver"] for r in csv.DictReader(handle)) == ["unroll", "unroll+long"]
 
+
+
+def test_kept_records_give_the_same_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("DGEN_PLUGINS", "")
+    bench, kept = tmp_path / "bench", tmp_path / "kept"
+    ran = CliRunner().invoke(app, ["bench", str(GRID), "--seed", "0", "--n-train", "8", "--set", "iterations=3",
+                                   "--out", str(bench)])
+    assert ran.exit_code == 0, ANSI.sub("", ran.output)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "keep_records.sh"
+    done = subprocess.run(["bash", str(script), str(bench), str(kept)], capture_output=True, text=True, check=True)
+    assert "kept the records of 2 finished runs" in done.stdout
+    assert sorted(p.name for p in (kept / "runs" / "unroll-n8-s0").iterdir()) == ["config.json", "log.csv", "metrics.json"]
+    again = CliRunner().invoke(app, ["bench", "--aggregate-only", "--out", str(kept)])
+    assert again.exit_code == 0, ANSI.sub("", again.output)
+    assert (kept / "results.md").read_text() == (bench / "results.md").read_text()

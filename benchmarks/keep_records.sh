@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Keep the records of a benchmark directory in the repository, so that a grid outlives the machine it ran on.
+#
+#   bash benchmarks/keep_records.sh /work/bench/controls benchmarks/records/controls
+#
+# Copies, for each finished run of SRC/runs (one with metrics.json), what `dgen bench --aggregate-only`
+# reads: config.json, metrics.json, bench.json (where the run has a label) and the validation rows of
+# log.csv (the iteration columns and val_*, for the validation curves); and SRC's commands.txt and
+# notes.md. Not the weights or pictures: a run's directory is ~50 MB, its records ~10 kB.
+# To continue the grid on another machine, copy DEST back to a benchmark directory and rerun the grid
+# there: the kept runs are finished (skipped), the others run. The report from the kept records alone:
+#   dgen bench --aggregate-only --out DEST_COPY --report docs/results.md
+# set -euo pipefail
+src=${1:?usage: keep_records.sh SRC DEST}
+dest=${2:?usage: keep_records.sh SRC DEST}
+[ -d "$src/runs" ] || { echo "keep_records: $src/runs does not exist; give a dgen bench --out directory" >&2; exit 1; }
+kept=0
+
+# validation_rows LOG: the columns iteration, *_iteration and val_* of the rows that hold a validation score.
+validation_rows() {
+    python3 - "$1" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="") as handle:
+    reader = csv.DictReader(handle)
+    columns = [c for c in reader.fieldnames or [] if c == "iteration" or c.endswith("_iteration") or c.startswith("val_")]
+    writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(row for row in reader if any(row.get(c) for c in columns if c.startswith("val_")))
+PY
+}
+for run in "$src"/runs/*/; do
+    name=$(basename "$run")
+    [ -f "$run/metrics.json" ] || continue
+    mkdir -p "$dest/runs/$name"
+    for file in config.json metrics.json bench.json; do
+        [ -f "$run/$file" ] && cp "$run/$file" "$dest/runs/$name/"
+    done
+    [ -f "$run/log.csv" ] && validation_rows "$run/log.csv" > "$dest/runs/$name/log.csv"
+    kept=$((kept + 1))
+done
+for file in commands.txt notes.md; do
+    [ -f "$src/$file" ] && cp "$src/$file" "$dest/"
+done
+echo "kept the records of $kept finished runs of $src in $dest"
