@@ -25,6 +25,7 @@ PY=${PYTHON:-python3}
 prepare() {
     local data=${DGEN_DATA_ROOT:-../shared/data}
     mkdir -p .whl .gpudata || return 1
+    rm -f .whl/*.whl  # one version of each package: two stop the install there
     "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl \
         segmentation-models-pytorch==0.6.0 higher==0.2.1 || return 1
@@ -90,8 +91,12 @@ step setup 60 bash -c "$(declare -f setup); setup"
 step tests 90 "$PY" -m pytest -q -m gpu -p no:cacheprovider "${TEST_PATHS[@]}"
 step iteration 150 "$PY" benchmarks/genseg_iteration.py --device "$DEVICE" --preset "$PRESET" --sizes "$SIZE" \
     --reps "$REPS" --warmup 2 --no-cosine --no-memory
-rm -rf "$OUT/run"
+# the run's weights and checkpoints stay out of OUT (what comes back from a lent machine is limited); its
+# metrics.json is copied into OUT as run-metrics.json
+RUN_DIR=${TMPDIR:-/tmp}/dgen-gpu-run
+rm -rf "$RUN_DIR" "$OUT/run-metrics.json"
 step run 150 "$PY" -c "from dgen.cli import main; main()" run genseg --task "$TASK" --n-labeled 40 \
-    --preset "$PRESET" --device "$DEVICE" --seed 0 --out "$OUT/run" \
+    --preset "$PRESET" --device "$DEVICE" --seed 0 --out "$RUN_DIR" \
     --set iterations="$ITERATIONS" --set warmup_iterations="$WARMUP" --set val_every=50 --set checkpoint_every=100
+if [ -f "$RUN_DIR/metrics.json" ]; then cp "$RUN_DIR/metrics.json" "$OUT/run-metrics.json"; fi
 "$PY" benchmarks/gpu_check_summary.py "$OUT"

@@ -4,7 +4,7 @@
 
 It reads ``OUT/steps.tsv`` (one line per step: name, exit status, seconds, limit), the machine line of
 ``setup.log``, the last line of ``tests.log``, the table of ``iteration.log`` and the short run's
-``run/metrics.json``; prints the summary and exits with the number of failed steps (a step that did
+``run-metrics.json``; prints the summary and exits with the number of failed steps (a step that did
 not run counts as failed).
 """
 
@@ -35,7 +35,7 @@ def _status(step: tuple[int, int, int] | None) -> str:
     code, seconds, limit = step
     if code == 0:
         return f"passed in {seconds} s (limit {limit} s)"
-    why = f"timed out at {limit} s" if code in TIMED_OUT else f"failed (exit {code})"
+    why = f"timed out at {limit} s" if code in TIMED_OUT and seconds >= limit else f"failed (exit {code})"
     return f"{why} after {seconds} s"
 
 
@@ -48,7 +48,7 @@ def iteration_table(out: Path) -> list[str]:
 
 def run_figures(out: Path) -> list[str]:
     """Wall time, seconds per iteration and test scores of the short run."""
-    path = out / "run" / "metrics.json"
+    path = out / "run-metrics.json"
     if not path.is_file():
         return ["(no metrics.json: see run.log)"]
     metrics = json.loads(path.read_text())
@@ -57,7 +57,9 @@ def run_figures(out: Path) -> list[str]:
              f"images at {metrics.get('image_size')}², {metrics.get('iterations')} iterations (GAN warm-up included): "
              f"{wall:.0f} s wall"]
     if metrics.get("iterations") and wall:
-        lines.append(f"- {wall / metrics['iterations']:.3f} s per iteration (model building, validation and test included)")
+        lines.append(f"- {wall / metrics['iterations']:.3f} s per iteration (the training loop's wall time, validation and test "
+                     "included, over all iterations, the cheaper GAN warm-up ones included; model building and "
+                     "data loading not)")
     for name, scores in (metrics.get("test") or {}).items():
         shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if k != "n" and isinstance(v, (int, float)))
         lines.append(f"- test {name}: {shown}")

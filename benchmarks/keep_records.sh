@@ -10,10 +10,16 @@
 # To continue the grid on another machine, copy DEST back to a benchmark directory and rerun the grid
 # there: the kept runs are finished (skipped), the others run. The report from the kept records alone:
 #   dgen bench --aggregate-only --out DEST_COPY --report docs/results.md
-# set -euo pipefail
+# (the same page as the full directory's when every run finished; unfinished runs are not kept).
+# Refuses a DEST that git ignores (the records would silently stay out of a commit).
+set -euo pipefail
 src=${1:?usage: keep_records.sh SRC DEST}
 dest=${2:?usage: keep_records.sh SRC DEST}
 [ -d "$src/runs" ] || { echo "keep_records: $src/runs does not exist; give a dgen bench --out directory" >&2; exit 1; }
+if git check-ignore -q "$dest/runs/run/metrics.json" 2>/dev/null; then
+    echo "keep_records: git ignores $dest/runs (see git check-ignore -v); keep the records in a folder git tracks" >&2
+    exit 1
+fi
 kept=0
 
 # validation_rows LOG: the columns iteration, *_iteration and val_* of the rows that hold a validation score.
@@ -33,12 +39,12 @@ for run in "$src"/runs/*/; do
     [ -f "$run/metrics.json" ] || continue
     mkdir -p "$dest/runs/$name"
     for file in config.json metrics.json bench.json; do
-        [ -f "$run/$file" ] && cp "$run/$file" "$dest/runs/$name/"
+        if [ -f "$run/$file" ]; then cp "$run/$file" "$dest/runs/$name/"; fi
     done
-    [ -f "$run/log.csv" ] && validation_rows "$run/log.csv" > "$dest/runs/$name/log.csv"
+    if [ -f "$run/log.csv" ]; then validation_rows "$run/log.csv" > "$dest/runs/$name/log.csv"; fi
     kept=$((kept + 1))
 done
 for file in commands.txt notes.md; do
-    [ -f "$src/$file" ] && cp "$src/$file" "$dest/"
+    if [ -f "$src/$file" ]; then cp "$src/$file" "$dest/"; fi
 done
 echo "kept the records of $kept finished runs of $src in $dest"

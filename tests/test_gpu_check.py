@@ -29,6 +29,8 @@ def test_the_rehearsal_runs_every_step_and_summarises_it(tmp_path):
     result = _check(tmp_path / "out", tmp_path, GPU_CHECK_DEVICE="cpu")
     summary = (tmp_path / "out" / "gpu_check.md").read_text()
     assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "gpu_check.md", "iteration.log", "run-metrics.json", "run.log", "setup.log", "steps.tsv", "tests.log"]
     for name in ("setup", "tests", "iteration", "run"):
         assert f"| {name} | passed in " in summary
     assert "Machine: torch " in summary and "All steps passed." in summary
@@ -36,7 +38,7 @@ def test_the_rehearsal_runs_every_step_and_summarises_it(tmp_path):
     for solver in ("plain joint G+D+S (no MLO)", "unroll func reuse_grads (pipeline default)", "darts"):
         assert solver in summary
     assert "64x64, batch 4" in summary
-    assert "s per iteration (model building" in summary and "- test shapes: dice " in summary
+    assert "s per iteration (the training loop's wall time" in summary and "- test shapes: dice " in summary
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal of a machine without CUDA")

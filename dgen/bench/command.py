@@ -79,7 +79,7 @@ def add_bench_command(app: typer.Typer, guarded: Callable[[], AbstractContextMan
             Optional[list[str]], typer.Option("--set", help="Fixed option key=value of every run (repeatable).")
         ] = None,
         label: Annotated[Optional[str], typer.Option(
-            help="Label of every run (their names get -LABEL, compared as VALUE+LABEL); see docs/bench.md.")
+            help="Label of every run (their names get -LABEL, compared as VALUE@LABEL); see docs/bench.md.")
         ] = None,
         jobs: Annotated[int, typer.Option(help="Runs at a time (ray: at most this many in flight).")] = 1,
         threads: Annotated[

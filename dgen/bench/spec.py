@@ -104,13 +104,20 @@ class GridSpec:
         for point in (p for sub in self.subgrids for p in sub.points(self.pipeline, self.records)):
             seen = by_name.setdefault(point.name, point)
             if seen != point:
-                differ = sorted(k for k in {*seen.extras, *point.extras} if seen.extras.get(k) != point.extras.get(k))
-                raise ConfigError(
-                    f"two grid points share the run directory '{point.name}' but differ in the fixed options "
-                    f"{differ}; give one of them a \"label\" (e.g. \"label\": \"fixes\") or put them into different "
-                    "benchmarks (--out)."
-                )
+                raise ConfigError(_collision(seen, point))
         return sorted(by_name.values(), key=lambda p: p.seed)
+
+
+def _collision(seen: RunPoint, point: RunPoint) -> str:
+    """Why two different points share ``point.name``, and what to write instead."""
+    differ = sorted(k for k in {*seen.extras, *point.extras} if seen.extras.get(k) != point.extras.get(k))
+    labels = sorted({p.label for p in (seen, point) if p.label})
+    if seen.label is None and point.label is None:
+        fix = "give one of them a \"label\" (e.g. \"label\": \"fixes\") or put them into different benchmarks (--out)"
+    else:
+        fix = (f"the label(s) {labels} and the axis values make the same name; use labels that differ from each "
+               "other and from the axis values")
+    return f"two grid points share the run directory '{point.name}' but differ in the fixed options {differ}; {fix}."
 
 
 def read_grid_file(path: str | Path) -> dict[str, Any]:

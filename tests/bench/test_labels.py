@@ -19,7 +19,7 @@ def test_an_unlabelled_run_writes_and_reads_nothing(tmp_path):
 
 
 def test_the_compared_value_of_a_labelled_run():
-    assert labelled("genseg", "fixes") == "genseg+fixes"
+    assert labelled("genseg", "fixes") == "genseg@fixes"
     assert labelled("genseg", None) == "genseg"
     assert labelled(None, "fixes") == "fixes"
 

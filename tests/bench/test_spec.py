@@ -161,3 +161,21 @@ def test_the_command_line_label_replaces_the_files():
 def test_a_label_that_is_no_word_is_refused(label):
     with pytest.raises(ConfigError, match=r"settings\[0\]: label .* must be a non-empty word .* \"label\": \"fixes\""):
         grid_spec({"pipeline": "g", "settings": [{"task": "isic", "label": label}]}, records=FAKE_RECORDS)
+
+
+def test_a_label_that_makes_another_points_name_is_refused_naming_the_labels():
+    grid = {"pipeline": "g", "settings": [{"task": "isic", "label": "n40", "set": {"lr": 2}},
+                                          {"task": "isic", "n_labeled": 40}]}
+    with pytest.raises(ConfigError, match=r"'isic-n40-s0' .* \['lr'\]; the label\(s\) \['n40'\] and the axis values make"):
+        grid_spec(grid, records=FAKE_RECORDS).points()
+
+
+def test_an_existing_run_with_another_label_is_refused(tmp_path):
+    labelled = grid_spec(pipeline="benchfake", extras={"iterations": "5"}, label="a", records=FAKE_RECORDS)
+    run_dir = plan_grid(labelled, tmp_path, FakeBenchConfig)[0].run_dir
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"pipeline": "benchfake", "task": "shapes", "seed": 0, "iterations": 5}))
+    with pytest.raises(ConfigError, match=r"holds a run labelled None \(its bench.json\), the grid's is 'a'; delete"):
+        plan_grid(labelled, tmp_path, FakeBenchConfig)
+    (run_dir / "bench.json").write_text(json.dumps({"label": "a"}))
+    assert [r.state for r in plan_grid(labelled, tmp_path, FakeBenchConfig)] == ["unfinished"]

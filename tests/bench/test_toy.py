@@ -62,12 +62,11 @@ def test_a_labelled_run_is_compared_beside_the_unlabelled_one(tmp_path, monkeypa
     mse = {name: json.loads((tmp_path / "runs" / name / "metrics.json").read_text())["test_mse"]
            for name in ("unroll-n8-s0", "unroll-n8-long-s0")}
     text = (tmp_path / "results.md").read_text()
-    assert f"| toy | in-domain | unroll+long | 1 | {mse['unroll-n8-long-s0']:.3f} |" in text
+    assert f"| toy | in-domain | unroll@long | 1 | {mse['unroll-n8-long-s0']:.3f} |" in text
     difference = mse["unroll-n8-long-s0"] - mse["unroll-n8-s0"]
-    assert f"| toy | in-domain | unroll+long | unroll (baseline) | 1 | {difference:+.3f} [n/a] |" in text
+    assert f"| toy | in-domain | unroll@long | unroll (baseline) | 1 | {difference:+.3f} [n/a] |" in text
     with open(tmp_path / "results.csv", newline="") as handle:
-        assert sorted(r["solver"] for r in csv.DictReader(handle)) == ["unroll", "unroll+long"]
-
+        assert sorted(r["solver"] for r in csv.DictReader(handle)) == ["unroll", "unroll@long"]
 
 
 def test_kept_records_give_the_same_report(tmp_path, monkeypatch):
@@ -77,10 +76,15 @@ def test_kept_records_give_the_same_report(tmp_path, monkeypatch):
     ran = CliRunner().invoke(app, ["bench", str(GRID), "--seed", "0", "--n-train", "8", "--set", "iterations=3",
                                    "--out", str(bench)])
     assert ran.exit_code == 0, ANSI.sub("", ran.output)
+    longer = CliRunner().invoke(app, ["bench", "--pipeline", "toy", "--solver", "unroll", "--n-train", "8", "--set",
+                                      "iterations=5", "--label", "long", "--out", str(bench)])
+    assert longer.exit_code == 0, ANSI.sub("", longer.output)
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "keep_records.sh"
     done = subprocess.run(["bash", str(script), str(bench), str(kept)], capture_output=True, text=True, check=True)
-    assert "kept the records of 2 finished runs" in done.stdout
+    assert "kept the records of 3 finished runs" in done.stdout
     assert sorted(p.name for p in (kept / "runs" / "unroll-n8-s0").iterdir()) == ["config.json", "log.csv", "metrics.json"]
+    assert (kept / "runs" / "unroll-n8-long-s0" / "bench.json").is_file()
     again = CliRunner().invoke(app, ["bench", "--aggregate-only", "--out", str(kept)])
     assert again.exit_code == 0, ANSI.sub("", again.output)
     assert (kept / "results.md").read_text() == (bench / "results.md").read_text()
+    assert "| unroll@long |" in (kept / "results.md").read_text()
