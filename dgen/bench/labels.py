@@ -17,10 +17,8 @@ from pathlib import Path
 from dgen.errors import ConfigError, DataError
 from dgen.rundir import BENCH_FILE
 
-__all__ = ["LABEL_FILE", "LABEL_KEY", "check_label", "labelled", "read_label", "write_label"]
+__all__ = ["LABEL_KEY", "check_label", "labelled", "read_label", "write_label"]
 
-#: the file of a run directory that holds what ``dgen bench`` knows of the run beyond its options.
-LABEL_FILE = BENCH_FILE
 #: the grid key (and the key of ``bench.json``).
 LABEL_KEY = "label"
 _SAFE = re.compile(r"[A-Za-z0-9_.]+")
@@ -49,7 +47,7 @@ def labelled(value: str | None, label: str | None) -> str | None:
 def write_label(run_dir: Path, label: str | None) -> None:
     """Record ``label`` in ``run_dir/bench.json`` (nothing for an unlabelled run)."""
     if label is not None:
-        (Path(run_dir) / LABEL_FILE).write_text(json.dumps({LABEL_KEY: label}) + "\n", encoding="utf-8")
+        (Path(run_dir) / BENCH_FILE).write_text(json.dumps({LABEL_KEY: label}) + "\n", encoding="utf-8")
 
 
 def read_label(run_dir: Path) -> str | None:
@@ -58,7 +56,7 @@ def read_label(run_dir: Path) -> str | None:
     Raises:
         DataError: the file exists but does not hold a label (naming the file and the fix).
     """
-    path = Path(run_dir) / LABEL_FILE
+    path = Path(run_dir) / BENCH_FILE
     if not path.is_file():
         return None
     try:

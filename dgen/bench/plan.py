@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from dgen.config import build_config, config_to_dict
 from dgen.errors import ConfigError, DataError
-from dgen.rundir import CONFIG_FILE, METRICS_FILE
+from dgen.rundir import BENCH_FILE, CONFIG_FILE, METRICS_FILE
 
-from dgen.bench.labels import LABEL_FILE, read_label
+from dgen.bench.labels import read_label
 from dgen.bench.pipelines import pipeline_config_class
 from dgen.bench.spec import GridSpec, RunPoint
 
@@ -60,7 +60,7 @@ def _check_existing(planned: PlannedRun, expected: dict[str, Any], pipeline: str
     saved_label = read_label(planned.run_dir)
     if saved_label != planned.point.label:
         raise ConfigError(
-            f"{planned.run_dir} holds a run labelled {saved_label!r} (its {LABEL_FILE}), the grid's is "
+            f"{planned.run_dir} holds a run labelled {saved_label!r} (its {BENCH_FILE}), the grid's is "
             f"{planned.point.label!r}; delete that directory to rerun it, or write this grid to another --out."
         )
     saved = read_run_file(planned.run_dir / CONFIG_FILE)

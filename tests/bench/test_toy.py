@@ -88,3 +88,14 @@ def test_kept_records_give_the_same_report(tmp_path, monkeypatch):
     assert again.exit_code == 0, ANSI.sub("", again.output)
     assert (kept / "results.md").read_text() == (bench / "results.md").read_text()
     assert "| unroll@long |" in (kept / "results.md").read_text()
+
+
+def test_keep_records_refuses_a_missing_source_and_an_ignored_destination(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "keep_records.sh"
+    missing = subprocess.run(["bash", str(script), str(tmp_path / "nope"), str(tmp_path / "kept")],
+                             capture_output=True, text=True, check=False)
+    assert missing.returncode == 1 and "nope/runs does not exist; give a dgen bench --out directory" in missing.stderr
+    (tmp_path / "bench" / "runs").mkdir(parents=True)
+    ignored = subprocess.run(["bash", str(script), str(tmp_path / "bench"), "runs/kept"], capture_output=True,
+                             text=True, check=False, cwd=script.parents[1])
+    assert ignored.returncode == 1 and "git ignores runs/kept/runs" in ignored.stderr
