@@ -2,7 +2,7 @@
 
 What a row holds is declared by the pipeline (:class:`dgen.records.Records`): the values of its
 axes (from the run's ``config.json``, else its ``metrics.json``), the compared value (with the run's
-label, ``genseg@fixes``, where ``dgen bench`` recorded one), the seed, the
+label, ``method@fixes``, where ``dgen bench`` recorded one), the seed, the
 test set and whether it is out-of-domain (the ``"out_of_domain"`` list the pipeline wrote into
 ``metrics.json``), the test scores, the validation scores and the declared ``info`` scalars.
 """

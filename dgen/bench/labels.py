@@ -1,8 +1,8 @@
 """Labels of option bundles: a sub-grid's ``"label"`` names the fixed options that set its runs apart.
 
-Two sub-grids may run the same method with different fixed options (``genseg`` as the paper has it,
-and ``genseg`` with a set of fixes). A ``"label"`` keeps them apart: the runs of the labelled
-sub-grid live in ``<axes>-<label>-s<seed>`` and are compared as ``<value>@<label>`` (``genseg@fixes``),
+Two sub-grids may run the same method with different fixed options (``method`` as a paper has it,
+and ``method`` with a set of fixes). A ``"label"`` keeps them apart: the runs of the labelled
+sub-grid live in ``<axes>-<label>-s<seed>`` and are compared as ``<value>@<label>`` (``method@fixes``),
 so both appear in one table with paired differences. The label is kept in the run directory's
 ``bench.json`` (written when the run starts), from which the results are read back and against which a
 rerun of the grid checks an existing run directory.
@@ -38,7 +38,7 @@ def check_label(raw: object, where: str) -> str:
 
 
 def labelled(value: str | None, label: str | None) -> str | None:
-    """The compared value of a labelled run: ``genseg`` with label ``fixes`` is ``genseg@fixes``."""
+    """The compared value of a labelled run: ``method`` with label ``fixes`` is ``method@fixes``."""
     if label is None:
         return value
     return label if value is None else f"{value}@{label}"
