@@ -19,7 +19,11 @@
 # GPU_CHECK_SIZE, GPU_CHECK_REPS, GPU_CHECK_ITERATIONS, GPU_CHECK_WARMUP, GPU_CHECK_TASK and
 # GPU_CHECK_TEST_PATHS (where pytest looks) to make it small.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+case ${1:-} in  # an OUT given relative to where the check was called from, not to the repository root
+    "" | prepare | /*) ;;
+    *) set -- "$PWD/$1" ;;
+esac
+cd "$(dirname "$0")/.." || exit 1
 PY=${PYTHON:-python3}
 
 prepare() {

@@ -6,7 +6,8 @@
 # Copies, for each finished run of SRC/runs (one with metrics.json), what `dgen bench --aggregate-only`
 # reads: config.json, metrics.json, bench.json (where the run has a label) and the validation rows of
 # log.csv (the iteration columns and val_*, for the validation curves); and SRC's commands.txt and
-# notes.md. Not the weights or pictures: a run's directory is ~50 MB, its records ~10 kB.
+# notes.md. Not the weights or pictures: a run's directory is ~50 MB, its records ~10 kB. A run kept before
+# is replaced as a whole; runs DEST holds that SRC has not finished are kept and named on stderr.
 # To continue the grid on another machine, copy DEST back to a benchmark directory and rerun the grid
 # there: the kept runs are finished (skipped), the others run. The report from the kept records alone:
 #   dgen bench --aggregate-only --out DEST_COPY --report docs/results.md
@@ -37,6 +38,7 @@ PY
 for run in "$src"/runs/*/; do
     name=$(basename "$run")
     [ -f "$run/metrics.json" ] || continue
+    rm -rf "$dest/runs/$name"   # a run redone in SRC replaces its old records, files and all
     mkdir -p "$dest/runs/$name"
     for file in config.json metrics.json bench.json; do
         if [ -f "$run/$file" ]; then cp "$run/$file" "$dest/runs/$name/"; fi
@@ -48,3 +50,10 @@ for file in commands.txt notes.md; do
     if [ -f "$src/$file" ]; then cp "$src/$file" "$dest/"; fi
 done
 echo "kept the records of $kept finished runs of $src in $dest"
+for kept_run in "$dest"/runs/*/; do
+    [ -d "$kept_run" ] || continue
+    name=$(basename "$kept_run")
+    if [ ! -f "$src/runs/$name/metrics.json" ]; then
+        echo "keep_records: $dest keeps $name, which $src has no finished run of (kept from elsewhere? else delete it)" >&2
+    fi
+done

@@ -45,9 +45,13 @@ def labelled(value: str | None, label: str | None) -> str | None:
 
 
 def write_label(run_dir: Path, label: str | None) -> None:
-    """Record ``label`` in ``run_dir/bench.json`` (nothing for an unlabelled run)."""
-    if label is not None:
-        (Path(run_dir) / BENCH_FILE).write_text(json.dumps({LABEL_KEY: label}) + "\n", encoding="utf-8")
+    """Record ``label`` in ``run_dir/bench.json``; for an unlabelled run, remove a label left there by an earlier
+    start of a labelled run of the same name (it would otherwise label this run)."""
+    path = Path(run_dir) / BENCH_FILE
+    if label is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(json.dumps({LABEL_KEY: label}) + "\n", encoding="utf-8")
 
 
 def read_label(run_dir: Path) -> str | None:

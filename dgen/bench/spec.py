@@ -117,7 +117,8 @@ def _collision(seen: RunPoint, point: RunPoint) -> str:
     else:
         fix = (f"the label(s) {labels} and the axis values make the same name; use labels that differ from each "
                "other and from the axis values")
-    return f"two grid points share the run directory '{point.name}' but differ in the fixed options {differ}; {fix}."
+    how = f"the fixed options {differ}" if differ else "their labels"
+    return f"two grid points share the run directory '{point.name}' but differ in {how}; {fix}."
 
 
 def read_grid_file(path: str | Path) -> dict[str, Any]:

@@ -18,6 +18,12 @@ def test_an_unlabelled_run_writes_and_reads_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == [] and read_label(tmp_path) is None
 
 
+def test_an_unlabelled_start_removes_a_label_left_by_a_labelled_one(tmp_path):
+    write_label(tmp_path, "n40")
+    write_label(tmp_path, None)
+    assert read_label(tmp_path) is None and list(tmp_path.iterdir()) == []
+
+
 def test_the_compared_value_of_a_labelled_run():
     assert labelled("genseg", "fixes") == "genseg@fixes"
     assert labelled("genseg", None) == "genseg"

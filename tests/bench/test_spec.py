@@ -170,6 +170,12 @@ def test_a_label_that_makes_another_points_name_is_refused_naming_the_labels():
         grid_spec(grid, records=FAKE_RECORDS).points()
 
 
+def test_points_that_differ_only_in_label_and_axis_values_are_refused_naming_the_labels():
+    grid = {"pipeline": "g", "settings": [{"task": "isic", "label": "n40"}, {"task": "isic", "n_labeled": 40}]}
+    with pytest.raises(ConfigError, match=r"'isic-n40-s0' but differ in their labels; the label\(s\) \['n40'\]"):
+        grid_spec(grid, records=FAKE_RECORDS).points()
+
+
 def test_an_existing_run_with_another_label_is_refused(tmp_path):
     labelled = grid_spec(pipeline="benchfake", extras={"iterations": "5"}, label="a", records=FAKE_RECORDS)
     run_dir = plan_grid(labelled, tmp_path, FakeBenchConfig)[0].run_dir

@@ -99,3 +99,21 @@ def test_keep_records_refuses_a_missing_source_and_an_ignored_destination(tmp_pa
     ignored = subprocess.run(["bash", str(script), str(tmp_path / "bench"), "runs/kept"], capture_output=True,
                              text=True, check=False, cwd=script.parents[1])
     assert ignored.returncode == 1 and "git ignores runs/kept/runs" in ignored.stderr
+
+
+def test_keep_records_replaces_a_redone_run_and_names_runs_kept_from_elsewhere(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "keep_records.sh"
+    src, dest = tmp_path / "my bench", tmp_path / "kept"
+    (src / "runs" / "a-s0").mkdir(parents=True)
+    (src / "runs" / "a-s0" / "metrics.json").write_text("{}")
+    (src / "runs" / "a-s0" / "config.json").write_text("{}")
+    for stale in ("a-s0", "b-s0"):
+        (dest / "runs" / stale).mkdir(parents=True)
+        (dest / "runs" / stale / "metrics.json").write_text('{"old": 1}')
+    (dest / "runs" / "a-s0" / "bench.json").write_text('{"label": "old"}')
+    done = subprocess.run(["bash", str(script), str(src), str(dest)], capture_output=True, text=True, check=True)
+    assert "kept the records of 1 finished runs" in done.stdout
+    assert sorted(p.name for p in (dest / "runs" / "a-s0").iterdir()) == ["config.json", "metrics.json"]
+    assert (dest / "runs" / "a-s0" / "metrics.json").read_text() == "{}"
+    assert (dest / "runs" / "b-s0" / "metrics.json").is_file()
+    assert f"{dest} keeps b-s0, which {src} has no finished run of" in done.stderr and "a-s0" not in done.stderr
