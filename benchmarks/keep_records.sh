@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keep the records of a benchmark directory in the repository, so that a grid outlives the machine it ran on.
 #
-#   bash benchmarks/keep_records.sh /work/bench/controls benchmarks/records/controls
+#   bash benchmarks/keep_records.sh /work/bench/controls benchmarks/records/genseg
 #
 # Copies, for each finished run of SRC/runs (one with metrics.json), what `dgen bench --aggregate-only`
 # reads: config.json, metrics.json, bench.json (where the run has a label) and the validation rows of

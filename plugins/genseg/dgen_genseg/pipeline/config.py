@@ -19,6 +19,7 @@ from dgen.errors import ConfigError
 from dgen.ranges import check_ranges
 from dgen_genseg.pipeline.option_rules import OPTION_RULES
 from dgen_genseg.pipeline.options import check_new_options
+from dgen_genseg.pipeline.steer.variables import DEFAULT_STEER
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
 
@@ -159,11 +160,11 @@ class GenSegConfig:
     sample_mode: Optional[Literal["train", "eval"]] = None  # the generator's mode for synthetic images; None: the method's
     hyper_every: int = 1  # genseg, steer: a hypergradient every this many iterations
     # steer (method steer)
-    steer: str = "appearance,weights"  # what the upper-level loss steers: appearance, weights, generator, arch
+    steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, weights, generator, arch
     steer_objective: Literal["val", "crossfit"] = "val"
     steer_beta: float = 1.0
     appearance_lr: float = 0.01
-    weights_lr: float = 0.1
+    weights_lr: float = 0.01
     pool_size: int = 64
     pool_refresh: int = 200
     crossfit_folds: int = 4

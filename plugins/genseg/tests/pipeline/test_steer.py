@@ -35,9 +35,9 @@ def _number(cell: str) -> float:
 
 @pytest.fixture(scope="module")
 def steer_run(tiny, tmp_path_factory):
-    """A tiny steer run with its defaults (appearance and weights)."""
+    """A tiny steer run of appearance and weights (the generator is not steered: its images are rendered once)."""
     run = tmp_path_factory.mktemp("steer") / "run"
-    metrics = tiny.run(run, method="steer", **POOL)
+    metrics = tiny.run(run, method="steer", steer="appearance,weights", **POOL)
     return run, metrics
 
 
@@ -175,14 +175,14 @@ def test_weights_of_one_give_the_unweighted_loss():
 
 
 def test_a_member_of_the_steer_family_names_its_variables(tiny, tmp_path):
-    from dgen_genseg.pipeline.steer.variables import steer_variables
+    from dgen_genseg.pipeline.steer.variables import DEFAULT_STEER, steer_variables
 
-    assert steer_variables("steer:weights+appearance", "appearance,weights") == ("appearance", "weights")
+    assert steer_variables("steer:weights+appearance", DEFAULT_STEER) == ("appearance", "weights")
     assert steer_variables("steer", "arch") == ("arch",)
     with pytest.raises(ConfigError, match="names its variables, and steer='arch' names others"):
         steer_variables("steer:weights", "arch")
     with pytest.raises(ConfigError, match="unknown variable 'wieghts'. Did you mean 'weights'"):
-        steer_variables("steer:wieghts", "appearance,weights")
+        steer_variables("steer:wieghts", DEFAULT_STEER)
     tiny.run(tmp_path / "run", method="steer:arch")
     steered = _rows(tmp_path / "run")[int(tiny.values["warmup_iterations"]):]
     assert not any(k.startswith(("app_", "w_")) for k in steered[0]) and all(_number(r["steer_grad_norm"]) > 0

@@ -10,8 +10,9 @@ __all__ = ["STEER_VARIABLES", "DEFAULT_STEER", "parse_steer", "steer_variables"]
 #: appearance: a learnable photometric augmentation of the synthetic images; weights: a learned weight per
 #: synthetic pair of a pool; generator: the generator's weights; arch: the generator's alpha.
 STEER_VARIABLES = ("appearance", "weights", "generator", "arch")
-#: the option's default (``GenSegConfig.steer``)
-DEFAULT_STEER = "appearance,weights"
+#: the option's default (``GenSegConfig.steer``): all three variables that shape the data, the best of the
+#: seed-0 screen by validation Dice (docs/results.md)
+DEFAULT_STEER = "appearance,weights,generator"
 
 
 def parse_steer(value: str) -> tuple[str, ...]:
