@@ -10,6 +10,7 @@ from dgen.search.choice import CHECK_SIZES, Choice
 from dgen.search.derive import derive, fix
 from dgen.search.genotype import Genotype
 from dgen.search.mixed_op import MixedOp
+from dgen.search.ops import __all__ as _OPS_ALL
 from dgen.search.ops import (
     OP_SPECS,
     AvgPool,
@@ -28,19 +29,7 @@ from dgen.search.ops import (
 from dgen.search.space import arch_entropy, arch_parameters, build_op, mixed_ops, weight_parameters
 
 __all__ = [
-    "OpSpec",
-    "Conv",
-    "ConvT",
-    "Identity",
-    "Zero",
-    "SepConv",
-    "DilConv",
-    "MaxPool",
-    "AvgPool",
-    "UpSepConv",
-    "UpDilConv",
-    "OP_SPECS",
-    "op_from_dict",
+    *_OPS_ALL,
     "Choice",
     "CHECK_SIZES",
     "MixedOp",
