@@ -5,8 +5,9 @@
 #
 # Copies, for each finished run of SRC/runs (one with metrics.json), what `dgen bench --aggregate-only`
 # reads: config.json, metrics.json, bench.json (where the run has a label) and the validation rows of
-# log.csv (the iteration columns and val_*, for the validation curves); and SRC's commands.txt and
-# notes.md. Not the weights or pictures: a run's directory is ~50 MB, its records ~10 kB. A run kept before
+# log.csv (the iteration columns and val_*, for the validation curves); SRC's commands.txt lines that
+# DEST's lacks are appended to it, and SRC's notes.md is copied where DEST has none (never over DEST's).
+# Not the weights or pictures: a run's directory is ~50 MB, its records ~10 kB. A run kept before
 # is replaced as a whole; runs DEST holds that SRC has not finished are kept and named on stderr.
 # To continue the grid on another machine, copy DEST back to a benchmark directory and rerun the grid
 # there: the kept runs are finished (skipped), the others run. The report from the kept records alone:
@@ -46,9 +47,21 @@ for run in "$src"/runs/*/; do
     if [ -f "$run/log.csv" ]; then validation_rows "$run/log.csv" > "$dest/runs/$name/log.csv"; fi
     kept=$((kept + 1))
 done
-for file in commands.txt notes.md; do
-    if [ -f "$src/$file" ]; then cp "$src/$file" "$dest/"; fi
-done
+# commands.txt: DEST's commands, then SRC's not already there (records of several benchmark directories add up).
+if [ -f "$src/commands.txt" ]; then
+    mkdir -p "$dest" && touch "$dest/commands.txt"
+    while IFS= read -r line || [ -n "$line" ]; do
+        grep -qxF -- "$line" "$dest/commands.txt" || printf '%s\n' "$line" >> "$dest/commands.txt"
+    done < "$src/commands.txt"
+fi
+# notes.md: SRC's only where DEST has none (DEST's notes are the write-up; never overwritten).
+if [ -f "$src/notes.md" ]; then
+    if [ ! -f "$dest/notes.md" ]; then
+        cp "$src/notes.md" "$dest/"
+    elif ! cmp -s "$src/notes.md" "$dest/notes.md"; then
+        echo "keep_records: $dest/notes.md kept as it is; add what $src/notes.md says to it by hand" >&2
+    fi
+fi
 echo "kept the records of $kept finished runs of $src in $dest"
 for kept_run in "$dest"/runs/*/; do
     [ -d "$kept_run" ] || continue

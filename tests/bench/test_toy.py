@@ -117,3 +117,23 @@ def test_keep_records_replaces_a_redone_run_and_names_runs_kept_from_elsewhere(t
     assert (dest / "runs" / "a-s0" / "metrics.json").read_text() == "{}"
     assert (dest / "runs" / "b-s0" / "metrics.json").is_file()
     assert f"{dest} keeps b-s0, which {src} has no finished run of" in done.stderr and "a-s0" not in done.stderr
+
+
+def test_keep_records_adds_commands_and_keeps_the_destination_notes(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "keep_records.sh"
+    src, dest = tmp_path / "bench", tmp_path / "kept"
+    (src / "runs" / "a-s0").mkdir(parents=True)
+    (src / "runs" / "a-s0" / "metrics.json").write_text("{}")
+    (src / "commands.txt").write_text("dgen bench old.json\ndgen bench new.json\n")
+    (src / "notes.md").write_text("scratch\n")
+    dest.mkdir()
+    (dest / "commands.txt").write_text("dgen bench first.json\ndgen bench old.json\n")
+    (dest / "notes.md").write_text("# the write-up\n")
+    done = subprocess.run(["bash", str(script), str(src), str(dest)], capture_output=True, text=True, check=True)
+    assert (dest / "commands.txt").read_text() == "dgen bench first.json\ndgen bench old.json\ndgen bench new.json\n"
+    assert (dest / "notes.md").read_text() == "# the write-up\n"
+    assert f"{dest}/notes.md kept as it is" in done.stderr
+    fresh = tmp_path / "fresh"
+    subprocess.run(["bash", str(script), str(src), str(fresh)], capture_output=True, text=True, check=True)
+    assert (fresh / "commands.txt").read_text() == (src / "commands.txt").read_text()
+    assert (fresh / "notes.md").read_text() == "scratch\n"
