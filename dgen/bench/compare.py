@@ -63,11 +63,16 @@ def compare_options(
 
 @dataclass(frozen=True)
 class Choice:
-    """The value a reference chose in a setting and the mean validation score of every candidate."""
+    """The value a reference chose in a setting and the mean validation score of every candidate.
+
+    ``seeds`` are the seeds the means are over when the candidates ran different seeds (those every candidate
+    ran), else empty (each mean over all of its seeds, the same for all).
+    """
 
     reference: BestOf
     variant: str
     val_means: Mapping[str, float]
+    seeds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,15 +101,26 @@ def method_order(values: Iterable[str], options: CompareOptions) -> list[str]:
 
 def best_choices(rows: Sequence[ResultRow], options: CompareOptions) -> dict[Setting, list[Choice]]:
     """For each setting, the choice of every reference that has validation scores for a candidate there
-    (ties: the first in ``candidates``)."""
+    (ties: the first in ``candidates``).
+
+    Candidates that ran different seeds are compared over the seeds all of them ran (a candidate with extra
+    seeds, whose splits differ, would otherwise be judged on other validation sets); with no seed in common,
+    each mean is over its own seeds.
+    """
     table = seed_table(rows, value=lambda r: r.val.get(options.select_metric), group=lambda r: r.setting)
     choices: dict[Setting, list[Choice]] = {}
     for setting, values in table.items():
         for ref in options.references:
-            means = {m: mean_sd(list(values[m].values()))[0] for m in ref.candidates if m in values}
-            if means:
-                best = max(means, key=lambda m: (means[m], -ref.candidates.index(m)))
-                choices.setdefault(setting, []).append(Choice(ref, best, means))
+            present = [m for m in ref.candidates if m in values]
+            if not present:
+                continue
+            seed_sets = [set(values[m]) for m in present]
+            common = set.intersection(*seed_sets)
+            restrict = bool(common) and any(seeds != common for seeds in seed_sets)
+            means = {m: mean_sd([v for seed, v in values[m].items() if not restrict or seed in common])[0]
+                     for m in present}
+            best = max(means, key=lambda m: (means[m], -ref.candidates.index(m)))
+            choices.setdefault(setting, []).append(Choice(ref, best, means, tuple(sorted(common)) if restrict else ()))
     return choices
 
 

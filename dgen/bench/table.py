@@ -131,7 +131,8 @@ def _section(
     lines += _score_table(rows, options, records) + _cost_line(rows, options)
     for choice in choices:
         ranked = ", ".join(f"{m} {v:.3f}" for m, v in sorted(choice.val_means.items(), key=lambda kv: -kv[1]))
-        lines += ["", f"{choice.reference.title} by mean validation {options.select_metric}: "
+        over = f" over seeds {', '.join(map(str, choice.seeds))}, those every candidate ran" if choice.seeds else ""
+        lines += ["", f"{choice.reference.title} by mean validation {options.select_metric}{over}: "
                       f"**{choice.variant}** ({ranked})."]
     if comparisons:
         lines += ["", f"Paired differences, {compared} − reference:", ""]
