@@ -10,6 +10,7 @@ See docs/mlo.md.
 
 from dgen.mlo.context import Context
 from dgen.mlo.level import Level
+from dgen.mlo.noise import GradientNoise, gradient_noise
 from dgen.mlo.problem import Problem
 from dgen.mlo.solvers import (
     SOLVERS,
@@ -25,9 +26,11 @@ __all__ = [
     "Context",
     "DartsSolver",
     "FirstOrderSolver",
+    "GradientNoise",
     "Level",
     "Problem",
     "Solver",
     "UnrollSolver",
     "create_solver",
+    "gradient_noise",
 ]

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Optional, final
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
+from dgen.errors import ConfigError
 from dgen.steer import LearnableAppearance
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
@@ -107,26 +108,54 @@ class Steer:
         if self.schedule.in_warmup(iteration):
             return self.gan.step(*self.data.real())
         k = iteration - self.schedule.segmenter_starts  # 0 at the first steered iteration
-        batch_size = self.data.batch_size
-        images, masks = self.crossfit.real(k, batch_size) if self.crossfit is not None else self.data.real()
-        gan_images = gan_masks = gan_augment = None
+        images, masks = self._real(k)
+        gan_pairs: tuple[Any, ...] = (None, None, None)
         if "generator" in self.variables:
-            gan_images, gan_masks = self.gan.real_pairs(images, masks)
-            gan_augment = self.gan.draw(gan_images)  # one DiffAugment draw, shared by D's step and G's loss
-            d_loss = self.gan.discriminator_step(gan_images, gan_masks, gan_augment)
+            gan_pairs = self._gan_pairs(images, masks)
+            d_loss = self.gan.discriminator_step(*gan_pairs)
             gan = {"disc": math.nan if d_loss is None else d_loss, "skipped": float(d_loss is None)}
         else:
             gan = self.gan.step(images, masks)
+        if self.pool is not None and self.pool.due(k):
+            self.pool.refill(self.data.train.masks, self.augmenter)
+            self.mlo.forget(self.pool.weights.parameters())
+        stats = self.mlo.step(self._batch(k, images, masks, gan_pairs))
+        return {**gan, **stats, **self._variables(), "skipped": max(gan["skipped"], stats["skipped"])}
+
+    def sample_batch(self, iteration: int) -> SteerBatch:
+        """A fresh iteration's data at ``iteration`` (after the warm-up) as :meth:`step` would draw it (real,
+        upper and GAN pairs, conditions, appearance draw), updating nothing but the random streams: what
+        measuring the hypergradient's noise needs (``benchmarks/hypergrad_noise.py``).
+
+        Raises:
+            ConfigError: no steered iteration has run yet (the pool would be empty).
+        """
+        k = iteration - self.schedule.segmenter_starts
+        if k < 1 or self.mlo.solver.iteration == 0:
+            raise ConfigError(f"iteration {iteration} has no steer batch: sample after the first steered iteration "
+                              f"({self.schedule.segmenter_starts}) has run; its step fills the pool.")
+        images, masks = self._real(k)
+        gan_pairs = self._gan_pairs(images, masks) if "generator" in self.variables else (None, None, None)
+        return self._batch(k, images, masks, gan_pairs)
+
+    def _real(self, k: int) -> tuple[Tensor, Tensor]:
+        """The real pairs of steered iteration ``k``: the training split's, or the current fold's."""
+        return self.crossfit.real(k, self.data.batch_size) if self.crossfit is not None else self.data.real()
+
+    def _gan_pairs(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor, Any]:
+        """The GAN's real pairs and one DiffAugment draw, shared by D's step and G's loss (``steer=generator``)."""
+        gan_images, gan_masks = self.gan.real_pairs(images, masks)
+        return gan_images, gan_masks, self.gan.draw(gan_images)
+
+    def _batch(self, k: int, images: Tensor, masks: Tensor, gan_pairs: tuple[Any, ...]) -> SteerBatch:
+        """The MLO's data of steered iteration ``k`` given its real pairs ``(B, C, H, W)``, ``(B, 1, H, W)``."""
         index = None
         if self.pool is not None:
-            if self.pool.due(k):
-                self.pool.refill(self.data.train.masks, self.augmenter)
-                self.mlo.forget(self.pool.weights.parameters())
             index = self.pool.draw(masks.shape[0])
             conditions = self.pool.masks[index]
         else:
             conditions = self.data.augmented_masks(masks)
-        upper = self.crossfit.upper(k, batch_size) if self.crossfit is not None else self.data.validation()
+        upper = self.crossfit.upper(k, self.data.batch_size) if self.crossfit is not None else self.data.validation()
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         rendered = None if self.in_generator else self.gan.synthesize(conditions, mode=self.sample_mode)
         self.gan.train_mode()
@@ -135,9 +164,8 @@ class Steer:
             c, (h, w) = seg_images.shape[1], conditions.shape[-2:]
             draw = self.appearance.draw(conditions.shape[0], c, h, w, generator=self.app_generator,
                                         device=conditions.device, dtype=seg_images.dtype)
-        pairs = GenSegBatch(images, masks, conditions, *upper, seg_images, seg_masks, gan_images, gan_masks, gan_augment)
-        stats = self.mlo.step(SteerBatch(pairs, index, rendered, draw))
-        return {**gan, **stats, **self._variables(), "skipped": max(gan["skipped"], stats["skipped"])}
+        pairs = GenSegBatch(images, masks, conditions, *upper, seg_images, seg_masks, *gan_pairs)
+        return SteerBatch(pairs, index, rendered, draw)
 
     def _variables(self) -> dict[str, float]:
         """The current appearance magnitudes and the pool's weight range, as log entries."""
