@@ -1,4 +1,5 @@
-"""``hyper_every``: hypergradients only every k-th iteration; in between, direct levels step on their own loss."""
+"""``hyper_every`` and ``hyper_start``: hypergradients only every k-th iteration from a first one; in between, direct
+levels step on their own loss."""
 
 from __future__ import annotations
 
@@ -85,3 +86,36 @@ def test_invalid_hyper_every_is_refused_by_every_solver(name, value):
 def test_every_solver_accepts_hyper_every_from_the_registry(name):
     solver = create("solvers", name, problem=Fan("sgd", alpha_direct=True).problem, hyper_every=4)
     assert solver.hyper_every == 4
+
+
+def test_hyper_start_delays_the_first_hypergradient_then_keeps_the_schedule():
+    fan, ref = Fan("adam", alpha_direct=True), Fan("adam", alpha_direct=True)
+    solver = create_solver("unroll", fan.problem, hyper_every=2, hyper_start=3, reuse_grads=True)
+    hyper = [solver.step(None)["hyper"] for _ in range(3)]
+    assert hyper == [0.0, 0.0, 0.0], "iterations before hyper_start compute no hypergradient"
+    for _ in range(3):  # ... and equal ordinary steps: direct levels on their live loss, then the learner
+        for level in ref.levels:
+            _ordinary_step(level)
+        _ordinary_step(ref.learner)
+    for got, expected in zip(fan.values(), ref.values()):
+        torch.testing.assert_close(got, expected, rtol=1e-14, atol=0)
+    assert [solver.step(None)["hyper"] for _ in range(5)] == [1.0, 0.0, 1.0, 0.0, 1.0]  # 3, 5, 7: every 2nd
+
+
+def test_a_direct_false_level_waits_for_hyper_start():
+    fan = Fan("sgd")
+    start = fan.alpha.detach().clone()
+    solver = create_solver("unroll", fan.problem, hyper_start=2)
+    for _ in range(2):
+        solver.step(None)
+        torch.testing.assert_close(fan.alpha, start, rtol=0, atol=0)
+    assert solver.step(None)["hyper"] == 1.0 and not torch.equal(fan.alpha, start)
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+@pytest.mark.parametrize("value", [-1, 1.5, True, "2"])
+def test_invalid_hyper_start_is_refused_by_every_solver(name, value):
+    problem = Fan("sgd", alpha_direct=True).problem
+    with pytest.raises(ConfigError, match=r"hyper_start=.*expected an int >= 0"):
+        create("solvers", name, problem=problem, hyper_start=value)
+    assert create("solvers", name, problem=problem, hyper_start=5).hyper_start == 5

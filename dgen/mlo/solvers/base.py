@@ -15,7 +15,7 @@ from dgen.mlo.grads import NonFiniteError, global_norm, level_grads
 from dgen.mlo.level import Level
 from dgen.mlo.problem import Problem
 
-__all__ = ["NAN_POLICIES", "FirstStep", "Hypergradient", "Solver", "check_flag", "check_hyper_every"]
+__all__ = ["NAN_POLICIES", "FirstStep", "Hypergradient", "Solver", "check_flag", "check_hyper_every", "check_hyper_start"]
 
 #: what ``step`` does when a loss or gradient is NaN/Inf
 NAN_POLICIES = ("raise", "skip")
@@ -58,6 +58,16 @@ def check_hyper_every(value: Any) -> int:
     return value
 
 
+def check_hyper_start(value: Any) -> int:
+    """``value`` if it is an int >= 0, else ``ConfigError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"solver option hyper_start={value!r}; expected an int >= 0 (the first iteration that computes "
+            f"hypergradients; 0: from the start), e.g. hyper_start=8."
+        )
+    return value
+
+
 class Solver(ABC):
     """One MLO iteration per :meth:`step`: the hypergradients of all levels that have ``lower``
     (computed at the current variables, then applied by their optimizers), then the ordinary
@@ -79,12 +89,17 @@ class Solver(ABC):
             ``direct=False`` is not updated, one with ``direct=True`` gets an ordinary update with its
             loss in a live Context (its lower levels at their current values), and every other level
             computes its own loss (there are no look-ahead gradients to reuse).
+        hyper_start: the first iteration that computes hypergradients: they come at iterations ``i >=
+            hyper_start`` with ``(i - hyper_start) % hyper_every == 0``; before it, the iterations are off ones
+            (the lower levels train alone, so that the first hypergradient is not taken through a learner at its
+            initialisation, whose look-ahead can give one 100-1000x the later ones).
     """
 
     name: ClassVar[str]
 
     def __init__(
-        self, problem: Problem, *, reuse_grads: bool = False, nan_policy: str = "raise", hyper_every: int = 1
+        self, problem: Problem, *, reuse_grads: bool = False, nan_policy: str = "raise", hyper_every: int = 1,
+        hyper_start: int = 0,
     ) -> None:
         if not isinstance(problem, Problem):
             raise ConfigError(
@@ -96,6 +111,7 @@ class Solver(ABC):
         self.reuse_grads = check_flag(reuse_grads, "reuse_grads")
         self.nan_policy = nan_policy
         self.hyper_every = check_hyper_every(hyper_every)
+        self.hyper_start = check_hyper_start(hyper_start)
         self.iteration = 0
         self.skipped = 0
 
@@ -126,7 +142,8 @@ class Solver(ABC):
             when hypergradients were computed, ``hyper`` (1 when they were, 0 when ``hyper_every``
             skipped them), ``skipped`` (0 or 1) and, when skipped, ``nonfinite/<level>`` = 1.
         """
-        stats: dict[str, float] = {"hyper": float(self.iteration % self.hyper_every == 0)}
+        due = self.iteration >= self.hyper_start and (self.iteration - self.hyper_start) % self.hyper_every == 0
+        stats: dict[str, float] = {"hyper": float(due)}
         try:
             self._iterate(batch, stats)
             stats["skipped"] = 0.0

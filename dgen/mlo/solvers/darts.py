@@ -46,7 +46,7 @@ class DartsSolver(Solver):
     Args:
         problem: the validated problem; every unrolled level must have ``unroll_steps=1``.
         eps_scale: length of the finite-difference perturbation of each level's variables.
-        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every, hyper_start: see :class:`~dgen.mlo.solvers.base.Solver`.
     """
 
     name = "darts"
@@ -59,8 +59,10 @@ class DartsSolver(Solver):
         reuse_grads: bool = False,
         nan_policy: str = "raise",
         hyper_every: int = 1,
+        hyper_start: int = 0,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every,
+                         hyper_start=hyper_start)
         if isinstance(eps_scale, bool) or not isinstance(eps_scale, Real) or not eps_scale > 0:
             raise ConfigError(f"solver option eps_scale={eps_scale!r}; expected a number > 0, e.g. 0.01 (as in DARTS).")
         self.eps_scale = float(eps_scale)

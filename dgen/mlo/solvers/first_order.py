@@ -27,7 +27,7 @@ class FirstOrderSolver(Solver):
     Args:
         problem: the validated problem; no hypergradient level may be ``direct=False``.
         steps: look-ahead steps for every unrolled level; None uses each level's ``unroll_steps``.
-        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every, hyper_start: see :class:`~dgen.mlo.solvers.base.Solver`.
 
     Raises:
         SolverError: a hypergradient level is ``direct=False`` (its first-order hypergradient is
@@ -44,8 +44,10 @@ class FirstOrderSolver(Solver):
         reuse_grads: bool = False,
         nan_policy: str = "raise",
         hyper_every: int = 1,
+        hyper_start: int = 0,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every,
+                         hyper_start=hyper_start)
         self.steps = check_steps(steps)
         for target in problem.hypergradient_levels:
             level = problem.level(target)

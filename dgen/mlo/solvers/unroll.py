@@ -35,7 +35,7 @@ class UnrollSolver(Solver):
         self_second_order: False takes each look-ahead gradient at a detached copy of the level's own
             variables, dropping the d(step)/d(own variables) Hessian terms (``func`` backend only;
             no effect when K=1 because the first step starts at the live variables).
-        reuse_grads, nan_policy, hyper_every: see :class:`~dgen.mlo.solvers.base.Solver`.
+        reuse_grads, nan_policy, hyper_every, hyper_start: see :class:`~dgen.mlo.solvers.base.Solver`.
 
     Raises:
         SolverError: an unrolled level's optimizer is not supported by the backend.
@@ -53,8 +53,10 @@ class UnrollSolver(Solver):
         reuse_grads: bool = False,
         nan_policy: str = "raise",
         hyper_every: int = 1,
+        hyper_start: int = 0,
     ) -> None:
-        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every)
+        super().__init__(problem, reuse_grads=reuse_grads, nan_policy=nan_policy, hyper_every=hyper_every,
+                         hyper_start=hyper_start)
         self.steps = check_steps(steps)
         if backend not in BACKENDS:
             raise UnknownNameError("backend", str(backend), BACKENDS)

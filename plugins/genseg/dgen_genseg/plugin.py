@@ -60,8 +60,8 @@ def register_pipelines(register: Register) -> None:
     register("genseg", GenSegPipeline, description="GenSeg: end-to-end searched mask-to-image GAN + segmenter (MLO)")
 
 
-#: the method options (``methods/reads.py``) that the pix2pix methods read; genseg also reads ``lookahead_lr`` and
-#: ``hyper_every``, steer those and its own.
+#: the method options (``methods/reads.py``) that the pix2pix methods read; genseg also reads ``lookahead_lr``,
+#: ``hyper_every``, ``hyper_start`` and ``upper_batch``, steer those and its own.
 _GAN_READS = ("real_augmenter", "search_space", "seg_batchnorm", "diffaugment", "gan_augment", "sample_mode")
 
 
@@ -81,14 +81,14 @@ def register_methods(register: Register) -> None:
     register("wgan", Wgan.build, pipeline="genseg", generator="pairs", reads=("real_augmenter", "seg_batchnorm"),
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
     register("genseg", pix2pix_factory(GenSeg), pipeline="genseg", generator="pix2pix",
-             reads=(*_GAN_READS, "lookahead_lr", "hyper_every"),
+             reads=(*_GAN_READS, "lookahead_lr", "hyper_every", "hyper_start", "upper_batch"),
              sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
     register("joint", pix2pix_factory(Joint), pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
     register("steer", Steer.build, pipeline="genseg", generator="pix2pix", family=True, bare=True,
-             reads=(*_GAN_READS, "lookahead_lr", "hyper_every", *STEER_OPTIONS), sample_mode=Steer.default_sample_mode,
+             reads=(*_GAN_READS, "lookahead_lr", "hyper_every", "hyper_start", "upper_batch", *STEER_OPTIONS), sample_mode=Steer.default_sample_mode,
              description="the upper-level loss steers the synthetic data: appearance, pair weights, generator, alpha "
                          "(--set steer=..., or name them: steer:appearance+weights)")
 

@@ -89,6 +89,12 @@ class GenSegConfig:
             and joint train, separate and steer eval).
         hyper_every: genseg, steer: compute the hypergradient every this many iterations (the others update the
             levels that have a loss of their own only).
+        hyper_start: genseg, steer: MLO iterations (counted from the end of the warm-up) before the first
+            hypergradient; the segmenter trains alone until then. 0: from the first (the paper). A fresh segmenter's
+            first hypergradient is 30-2500x the later ones and stays in Adam's second moment for the whole run.
+        upper_batch: genseg, steer: pairs in each upper-level loss (a validation batch, or a batch of the held-out fold
+            with steer_objective=crossfit; capped at that split's size); none = batch_size. More pairs make a less
+            noisy hypergradient (benchmarks/hypergrad_noise.py measures it).
         steer: method steer: the variables the upper-level loss steers, comma-separated: appearance (a learnable
             photometric augmentation of the synthetic images), weights (a learned weight per synthetic pair of a
             pool), generator (the generator's weights: GAN loss + steer_beta x the upper loss), arch (alpha).
@@ -159,6 +165,8 @@ class GenSegConfig:
     lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
     sample_mode: Optional[Literal["train", "eval"]] = None  # the generator's mode for synthetic images; None: the method's
     hyper_every: int = 1  # genseg, steer: a hypergradient every this many iterations
+    hyper_start: int = 0  # genseg, steer: MLO iterations before the first hypergradient
+    upper_batch: Optional[int] = None  # genseg, steer: pairs in each upper-level loss; None: batch_size
     # steer (method steer)
     steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, weights, generator, arch
     steer_objective: Literal["val", "crossfit"] = "val"

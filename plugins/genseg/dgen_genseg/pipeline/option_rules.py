@@ -37,6 +37,8 @@ OPTION_RULES: dict[str, Range] = {
     "arch_weight_decay": Range(low=0, example="0.00001", meaning=_DECAY),
     "unroll_steps": Range(low=1, example="1", meaning="look-ahead steps of the solver"),
     "hyper_every": Range(low=1, example="1", meaning="iterations between hypergradients"),
+    "hyper_start": Range(low=0, example="8", meaning="MLO iterations before the first hypergradient"),
+    "upper_batch": Range(low=1, example="8", meaning="pairs in each upper-level loss"),
     "steer_beta": Range(low=0, example="1", meaning="weight of the upper-level loss in the generator's loss"),
     "appearance_lr": Range(low=0, low_open=True, example="0.01", meaning=_LR),
     "weights_lr": Range(low=0, low_open=True, example="0.1", meaning=_LR),

@@ -85,6 +85,20 @@ def test_hyper_every_computes_the_hypergradient_every_kth_iteration(tiny, tmp_pa
     assert moved == [i % 2 == 0 for i in range(1, len(brightness))], "appearance moves only on hypergradient iterations"
 
 
+@pytest.mark.parametrize("method", ["steer", "genseg"])
+def test_hyper_start_lets_the_segmenter_train_alone_first(tiny, tmp_path, method):
+    run = tmp_path / "run"
+    tiny.run(run, method=method, hyper_start="3", **({"steer": "appearance"} if method == "steer" else {}))
+    steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
+    assert len(steered) == 6 and all(math.isfinite(_number(r["seg"])) for r in steered)
+    column = "steer_grad_norm" if method == "steer" else "arch_grad_norm"
+    assert [math.isfinite(_number(r[column])) for r in steered] == [False] * 3 + [True] * 3
+    if method == "steer":
+        assert [r["hyper"] for r in steered] == ["0"] * 3 + ["1"] * 3
+        brightness = {_number(r["app_brightness"]) for r in steered[:3]}
+        assert len(brightness) == 1 and _number(steered[3]["app_brightness"]) not in brightness
+
+
 def test_crossfit_holds_out_a_rotating_fold_and_trains_on_the_others():
     images = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1).expand(10, 3, 2, 2).clone()
     masks = torch.zeros(10, 1, 2, 2)

@@ -59,3 +59,28 @@ def test_the_appearance_hypergradient_noise_is_measurable_at_fixed_variables(tin
         method.sample_batch(first + 1))["steer"]]) for _ in range(6)])
     noise = gradient_noise(samples)
     assert noise.dim == sum(p.numel() for p in params) == 6 and noise.noise > 0, "fresh draws give different estimates"
+
+
+@pytest.mark.parametrize("options", [{**STEER, "steer": "appearance"}, {**STEER, "steer": "appearance",
+                                     "steer_objective": "crossfit", "crossfit_folds": "2"}])
+def test_upper_batch_sets_the_pairs_of_the_upper_loss(tiny, options):
+    sizes = {}
+    for upper in (None, "3", "99"):
+        method = _method(tiny, **options, batch_size="2", n_labeled="24", **({"upper_batch": upper} if upper else {}))
+        first = _first_segmenter_step(tiny)
+        for iteration in range(first + 1):
+            method.step(iteration)
+        sizes[upper] = method.sample_batch(first + 1).val_images.shape[0]
+    split = len(method.data.val) if "crossfit" not in options.values() else len(method.crossfit.folds[0])
+    assert split > 3, "the upper split must be larger than the sizes tried"
+    assert sizes == {None: 2, "3": 3, "99": split}, "none: batch_size; a number: that many, capped at the split"
+
+
+def test_genseg_reads_upper_batch_too(tiny):
+    method = _method(tiny, method="genseg", batch_size="2", n_labeled="24", upper_batch="3")
+    seen = []
+    step = method.mlo.step
+    method.mlo.step = lambda batch: seen.append(batch.val_images.shape[0]) or step(batch)
+    for iteration in range(_first_segmenter_step(tiny) + 1):
+        method.step(iteration)
+    assert seen == [3]

@@ -48,7 +48,7 @@ class GenSeg:
         gan_augment = self.gan.draw(gan_images)  # one DiffAugment draw, shared by D's step and G's loss
         d_loss = self.gan.discriminator_step(gan_images, gan_masks, gan_augment)
         conditions = self.data.augmented_masks(masks)
-        val_images, val_masks = self.data.validation()
+        val_images, val_masks = self.data.validation(self.parts.config.upper_batch)
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         stats = self.mlo.step(GenSegBatch(
             images, masks, conditions, val_images, val_masks, seg_images, seg_masks, gan_images, gan_masks, gan_augment

@@ -22,7 +22,7 @@ STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "wei
 #: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
 #: hypergradient's frequency and steer's own).
 METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
-                  "sample_mode", "hyper_every", *STEER_OPTIONS)
+                  "sample_mode", "hyper_every", "hyper_start", "upper_batch", *STEER_OPTIONS)
 _OPTIONS = frozenset(f.name for f in dataclasses.fields(GenSegConfig))
 
 

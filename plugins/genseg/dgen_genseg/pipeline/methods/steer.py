@@ -155,7 +155,11 @@ class Steer:
             conditions = self.pool.masks[index]
         else:
             conditions = self.data.augmented_masks(masks)
-        upper = self.crossfit.upper(k, self.data.batch_size) if self.crossfit is not None else self.data.validation()
+        size = self.config.upper_batch
+        if self.crossfit is not None:
+            upper = self.crossfit.upper(k, self.data.batch_size if size is None else size)
+        else:
+            upper = self.data.validation(size)
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         rendered = None if self.in_generator else self.gan.synthesize(conditions, mode=self.sample_mode)
         self.gan.train_mode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, final
+from typing import Any, Optional, final
 
 import torch
 from torch import Tensor
@@ -56,11 +56,12 @@ class PairStream:
         """A training batch: images ``(B, C, H, W)`` in [0, 1], masks ``(B, 1, H, W)`` in {0, 1}."""
         return self.train.sample(self.batch_size)
 
-    def validation(self) -> tuple[Tensor, Tensor]:
-        """A validation batch ``(V, C, H, W)``, ``(V, 1, H, W)``."""
+    def validation(self, size: Optional[int] = None) -> tuple[Tensor, Tensor]:
+        """A validation batch ``(V, C, H, W)``, ``(V, 1, H, W)`` of ``V = min(size, validation pairs)`` pairs
+        (``size`` None: ``batch_size``)."""
         if self.val is None:
             raise RuntimeError("this PairStream was built without validation pairs; pass val=... to use them")
-        return self.val.sample(self.batch_size)
+        return self.val.sample(self.batch_size if size is None else size)
 
     def augmented_masks(self, masks: Tensor) -> Tensor:
         """The mask augmenter's copy of ``masks`` ``(B, 1, H, W)``: the generator's conditions."""

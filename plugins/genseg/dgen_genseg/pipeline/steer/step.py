@@ -29,8 +29,8 @@ _STEER_ADVICE = ("lower the steered variables' learning rates (appearance_lr, we
 @final
 class SteerStep:
     """The levels ``steer`` (if any of appearance, weights, arch is steered), ``gen`` (if the generator is) and
-    ``seg``, and the solver (option ``solver``, with ``nan_policy``, ``reuse_grads``, ``hyper_every`` and, for
-    ``unroll``, ``backend``).
+    ``seg``, and the solver (option ``solver``, with ``nan_policy``, ``reuse_grads``, ``hyper_every``,
+    ``hyper_start`` and, for ``unroll``, ``backend``).
 
     The ``steer`` level's Adam (betas (0.5, 0.999)) has one parameter group per steered variable: the
     appearance magnitudes (lr ``appearance_lr``), the pool's weight logits (``weights_lr``) and α (``arch_lr``,
@@ -76,7 +76,7 @@ class SteerStep:
         ))
         self.problem = Problem(levels)
         options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads,
-                                   "hyper_every": c.hyper_every}
+                                   "hyper_every": c.hyper_every, "hyper_start": c.hyper_start}
         if c.solver == "unroll":
             options["backend"] = c.backend
         self.solver = create("solvers", c.solver, problem=self.problem, **options)
