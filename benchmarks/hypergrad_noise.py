@@ -20,7 +20,7 @@ hypergradient minus the gradient of its own pix2pix loss on the same batch) it p
 
     PYTHONPATH=.:plugins/genseg DGEN_DATA_ROOT=../shared/data python benchmarks/hypergrad_noise.py \\
         --task polyp --n-labeled 40 --config plugins/genseg/recipes/genseg_fixes_cpu.json \\
-        --set hyper_every=8 --at 1 250 500 1000 --samples 48 --json noise.json
+        --set hyper_every=8 --at 1 250 500 990 --samples 48 --json noise.json
 
 ``--config``/``--set`` take what ``dgen run`` takes; the method is ``steer`` with the variables of
 ``--method`` (default ``steer:appearance+weights+generator``).
@@ -42,7 +42,7 @@ from dgen.config import build_config, load_config_file, parse_assignments
 from dgen.mlo import Context, gradient_noise
 from dgen.rng import seed_everything
 from dgen_genseg.pipeline.config import GenSegConfig, resolve_preset
-from dgen_genseg.pipeline.methods import Steer, build_trainer
+from dgen_genseg.pipeline.methods import MethodTrainer, Steer, build_trainer
 from dgen_genseg.pipeline.preflight import preflight
 from dgen_genseg.pipeline.sampler import PairSampler
 
@@ -50,7 +50,9 @@ console = Console(stderr=True)
 
 
 def _flat(grads: list[Tensor | None], params: list[Tensor]) -> Tensor:
-    return torch.cat([(torch.zeros_like(p) if g is None else g).detach().flatten() for g, p in zip(grads, params)])
+    """One gradient per parameter (None: unused, as 0) -> one flat vector ``(D,)``."""
+    return torch.cat([(torch.zeros_like(p) if g is None else g).detach().flatten()
+                      for g, p in zip(grads, params, strict=True)])
 
 
 class Snapshot:
@@ -60,6 +62,7 @@ class Snapshot:
         self.saved = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in modules]
 
     def restore(self) -> None:
+        """Put every module's saved state back."""
         for module, state in self.saved:
             module.load_state_dict(state)
 
@@ -106,7 +109,8 @@ def measure(method: Steer, iteration: int, samples: int) -> dict[str, Any]:
     return result
 
 
-def build(args: argparse.Namespace) -> Any:
+def build(args: argparse.Namespace) -> MethodTrainer:
+    """The run's trainer, built as ``dgen run genseg`` builds it (checks, splits, seeds)."""
     values: dict[str, Any] = {}
     if args.config:
         values.update(load_config_file(Path(args.config)))
@@ -126,6 +130,7 @@ def build(args: argparse.Namespace) -> Any:
 
 
 def main() -> None:
+    """Parse the arguments, train, measure at each ``--at`` point, print and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="polyp")
     parser.add_argument("--n-labeled", type=int, default=40)
@@ -135,8 +140,9 @@ def main() -> None:
     parser.add_argument("--method", default="steer:appearance+weights+generator")
     parser.add_argument("--config", help="a recipe, as dgen run --config takes")
     parser.add_argument("--set", action="append", default=[], help="KEY=VALUE, as dgen run --set")
-    parser.add_argument("--at", type=int, nargs="+", default=[1, 250, 500, 1000],
-                        help="steered iterations (counted from the end of the warm-up) to measure at")
+    parser.add_argument("--at", type=int, nargs="+", default=[1, 250, 500, 990],
+                        help="steered iterations (counted from the end of the warm-up) to measure at; at a multiple "
+                             "of pool_refresh the pool is measured before its refill")
     parser.add_argument("--samples", type=int, default=48)
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
@@ -144,6 +150,8 @@ def main() -> None:
     method: Steer = trainer.method
     starts, total = trainer.segmenter_starts, trainer.total_iterations
     points = sorted(starts + a for a in args.at if 1 <= a <= total - starts)
+    if not points:
+        raise SystemExit(f"--at {args.at}: no point in 1..{total - starts}, the run's steered iterations")
     report: dict[str, Any] = {"args": vars(args), "points": {}}
     began = time.perf_counter()
     for iteration in range(points[-1]):

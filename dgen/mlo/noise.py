@@ -6,7 +6,8 @@
 
 One estimate g = μ + ε has signal |μ|² and noise E|ε|² = tr Σ. An optimiser that steps on single estimates
 moves along μ only as far as the signal-to-noise ratio allows: with snr = |μ|²/tr Σ ≪ 1 its steps are a
-random walk. Averaging k independent estimates divides tr Σ by k, so ``1/snr`` estimates reach snr 1.
+random walk. Averaging k independent estimates divides tr Σ by k (``noise`` = sqrt(tr Σ) by sqrt(k)), so ``1/snr``
+estimates reach snr 1.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dgen.errors import ConfigError
 __all__ = ["GradientNoise", "gradient_noise"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GradientNoise:
     """Signal and noise of one gradient estimator, from N estimates.
 
@@ -32,7 +33,8 @@ class GradientNoise:
         mean_norm: |mean of the estimates|.
         noise: sqrt(tr Σ), Σ the covariance of one estimate (unbiased).
         signal: |μ|² estimated without bias (|mean|² − tr Σ / N), clipped at 0.
-        halves: cosine between the mean of the first and of the second half of the estimates (nan if one is 0).
+        halves: cosine between the mean of the first and of the second half of the estimates (nan if one is 0; with
+            N odd the last estimate is left out of the halves).
         t: each coordinate's mean in units of its standard error ``(D,)``.
     """
 
@@ -46,13 +48,17 @@ class GradientNoise:
 
     @property
     def snr(self) -> float:
-        """|μ|² / tr Σ: the signal against the noise of one estimate (inf without noise)."""
-        return self.signal / self.noise**2 if self.noise > 0 else math.inf
+        """|μ|² / tr Σ: the signal against the noise of one estimate (inf without noise; nan when every estimate
+        is 0: nothing was measured)."""
+        if self.noise > 0:
+            return self.signal / self.noise**2
+        return math.inf if self.signal > 0 else math.nan
 
     @property
     def samples_needed(self) -> float:
-        """Estimates to average for snr 1 (inf when no signal is measurable)."""
-        return 1 / self.snr if self.snr > 0 else math.inf
+        """Estimates to average for snr 1 (inf when no signal is measurable; nan when every estimate is 0)."""
+        snr = self.snr
+        return math.nan if math.isnan(snr) else 1 / snr if snr > 0 else math.inf
 
 
 def gradient_noise(samples: Tensor) -> GradientNoise:

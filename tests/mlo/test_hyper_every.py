@@ -118,4 +118,6 @@ def test_invalid_hyper_start_is_refused_by_every_solver(name, value):
     problem = Fan("sgd", alpha_direct=True).problem
     with pytest.raises(ConfigError, match=r"hyper_start=.*expected an int >= 0"):
         create("solvers", name, problem=problem, hyper_start=value)
+    with pytest.raises(ConfigError, match=r"hyper_start=.*expected an int >= 0"):
+        create_solver(name, problem, hyper_start=value)
     assert create("solvers", name, problem=problem, hyper_start=5).hyper_start == 5

@@ -39,6 +39,18 @@ def test_a_constant_gradient_is_all_signal():
     assert noise.t.tolist() == [math.inf, math.inf, 0.0]
 
 
+def test_all_zero_estimates_measure_nothing():
+    noise = gradient_noise(torch.zeros(6, 3))
+    assert noise.signal == 0 and noise.noise == 0
+    assert math.isnan(noise.snr) and math.isnan(noise.samples_needed) and math.isnan(noise.halves)
+
+
+def test_with_an_odd_count_the_halves_leave_the_last_estimate_out():
+    # halves of rows 0-1 and 2-3: (1, 0) and (0, 1), orthogonal; the fifth row would tilt the second half
+    noise = gradient_noise(torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [5.0, 0.0]]))
+    assert noise.halves == pytest.approx(0.0, abs=1e-12) and noise.n == 5
+
+
 def test_a_known_signal_to_noise_ratio_is_recovered():
     # mu = (1, 0, ..., 0), unit noise on 10 coordinates: snr = 1/10, 10 estimates for snr 1
     g = torch.Generator().manual_seed(0)

@@ -90,8 +90,9 @@ class GenSegConfig:
         hyper_every: genseg, steer: compute the hypergradient every this many iterations (the others update the
             levels that have a loss of their own only).
         hyper_start: genseg, steer: MLO iterations (counted from the end of the warm-up) before the first
-            hypergradient; the segmenter trains alone until then. 0: from the first (the paper). A fresh segmenter's
-            first hypergradient is 30-2500x the later ones and stays in Adam's second moment for the whole run.
+            hypergradient; until then only ordinary updates (segmenter, GAN). none: the method's, genseg 0 (the paper),
+            steer 8 (a fresh segmenter's first hypergradient is 30-2400x the later ones and, kept in Adam's second
+            moment, held the steered variables still for the whole run).
         upper_batch: genseg, steer: pairs in each upper-level loss (a validation batch, or a batch of the held-out fold
             with steer_objective=crossfit; capped at that split's size); none = batch_size. More pairs make a less
             noisy hypergradient (benchmarks/hypergrad_noise.py measures it).
@@ -165,7 +166,7 @@ class GenSegConfig:
     lookahead_lr: Optional[float] = None  # fixed lr of the segmenter's look-ahead step; None: its current lr
     sample_mode: Optional[Literal["train", "eval"]] = None  # the generator's mode for synthetic images; None: the method's
     hyper_every: int = 1  # genseg, steer: a hypergradient every this many iterations
-    hyper_start: int = 0  # genseg, steer: MLO iterations before the first hypergradient
+    hyper_start: Optional[int] = None  # genseg, steer: MLO iterations before the first hypergradient; None: the method's
     upper_batch: Optional[int] = None  # genseg, steer: pairs in each upper-level loss; None: batch_size
     # steer (method steer)
     steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, weights, generator, arch

@@ -133,7 +133,7 @@ def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_referenc
 
 #: a steer run with every variable, a pool refilled during it and a hypergradient every other iteration
 STEER_ALL = {"method": "steer", "steer": "appearance,weights,generator,arch", "pool_size": "6", "pool_refresh": "3",
-             "hyper_every": "2"}
+             "hyper_every": "2", "hyper_start": "1"}
 
 
 @pytest.fixture(scope="module")

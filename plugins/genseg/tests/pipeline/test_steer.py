@@ -20,8 +20,9 @@ from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
 from dgen_genseg.pipeline.steer.variables import parse_steer
 
-#: a pool smaller than the run and refilled during it
-POOL = {"pool_size": "6", "pool_refresh": "4"}
+#: a pool smaller than the run and refilled during it; a hypergradient from the first steered iteration (the tiny
+#: run has 6, fewer than steer's default hyper_start)
+POOL = {"pool_size": "6", "pool_refresh": "4", "hyper_start": "0"}
 
 
 def _rows(run):
@@ -77,7 +78,7 @@ def test_each_variable_inside_the_generator_is_steered(tiny, tmp_path, steer):
 
 def test_hyper_every_computes_the_hypergradient_every_kth_iteration(tiny, tmp_path):
     run = tmp_path / "run"
-    tiny.run(run, method="steer", steer="appearance", hyper_every="2")
+    tiny.run(run, method="steer", steer="appearance", hyper_every="2", hyper_start="0")
     steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
     assert [r["hyper"] for r in steered] == ["1", "0"] * (len(steered) // 2)
     brightness = [_number(r["app_brightness"]) for r in steered]
@@ -97,6 +98,15 @@ def test_hyper_start_lets_the_segmenter_train_alone_first(tiny, tmp_path, method
         assert [r["hyper"] for r in steered] == ["0"] * 3 + ["1"] * 3
         brightness = {_number(r["app_brightness"]) for r in steered[:3]}
         assert len(brightness) == 1 and _number(steered[3]["app_brightness"]) not in brightness
+
+
+def test_steer_waits_8_iterations_for_its_first_hypergradient_by_default_and_genseg_none(tiny):
+    from test_fixes_wired import _method
+
+    assert _method(tiny, method="steer").mlo.solver.hyper_start == 8
+    assert _method(tiny, method="genseg").mlo.solver.hyper_start == 0
+    assert _method(tiny, method="steer", hyper_start="2").mlo.solver.hyper_start == 2
+    assert _method(tiny, method="genseg", hyper_start="2").mlo.solver.hyper_start == 2
 
 
 def test_crossfit_holds_out_a_rotating_fold_and_trains_on_the_others():
@@ -197,7 +207,7 @@ def test_a_member_of_the_steer_family_names_its_variables(tiny, tmp_path):
         steer_variables("steer:weights", "arch")
     with pytest.raises(ConfigError, match="unknown variable 'wieghts'. Did you mean 'weights'"):
         steer_variables("steer:wieghts", DEFAULT_STEER)
-    tiny.run(tmp_path / "run", method="steer:arch")
+    tiny.run(tmp_path / "run", method="steer:arch", hyper_start="0")
     steered = _rows(tmp_path / "run")[int(tiny.values["warmup_iterations"]):]
     assert not any(k.startswith(("app_", "w_")) for k in steered[0]) and all(_number(r["steer_grad_norm"]) > 0
                                                                                for r in steered)

@@ -71,7 +71,8 @@ def test_upper_batch_sets_the_pairs_of_the_upper_loss(tiny, options):
         for iteration in range(first + 1):
             method.step(iteration)
         sizes[upper] = method.sample_batch(first + 1).val_images.shape[0]
-    split = len(method.data.val) if "crossfit" not in options.values() else len(method.crossfit.folds[0])
+    crossfit = method.crossfit
+    split = len(method.data.val) if crossfit is None else len(crossfit.folds[crossfit.held_out(1)])
     assert split > 3, "the upper split must be larger than the sizes tried"
     assert sizes == {None: 2, "3": 3, "99": split}, "none: batch_size; a number: that many, capped at the split"
 

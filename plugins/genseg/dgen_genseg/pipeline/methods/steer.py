@@ -123,15 +123,17 @@ class Steer:
         return {**gan, **stats, **self._variables(), "skipped": max(gan["skipped"], stats["skipped"])}
 
     def sample_batch(self, iteration: int) -> SteerBatch:
-        """A fresh iteration's data at ``iteration`` (after the warm-up) as :meth:`step` would draw it (real,
-        upper and GAN pairs, conditions, appearance draw), updating nothing but the random streams: what
-        measuring the hypergradient's noise needs (``benchmarks/hypergrad_noise.py``).
+        """A fresh iteration's data at ``iteration`` (after the warm-up) as :meth:`step` draws it (real, upper
+        and GAN pairs, conditions, appearance draw), without a GAN step, and from the current pool (never
+        refilled here): what measuring the hypergradient's noise at fixed variables needs
+        (``benchmarks/hypergrad_noise.py``). It advances the random streams and, with ``sample_mode=train``,
+        the generator's BatchNorm statistics; no learned variable or optimiser state changes.
 
         Raises:
             ConfigError: no steered iteration has run yet (the pool would be empty).
         """
         k = iteration - self.schedule.segmenter_starts
-        if k < 1 or self.mlo.solver.iteration == 0:
+        if k < 0 or self.mlo.solver.iteration == 0:
             raise ConfigError(f"iteration {iteration} has no steer batch: sample after the first steered iteration "
                               f"({self.schedule.segmenter_starts}) has run; its step fills the pool.")
         images, masks = self._real(k)

@@ -60,7 +60,7 @@ class MloStep:
             ]
         )
         options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads, "hyper_every": c.hyper_every,
-                                   "hyper_start": c.hyper_start}
+                                   "hyper_start": 0 if c.hyper_start is None else c.hyper_start}
         if c.solver == "unroll":
             options["backend"] = c.backend
         self.solver = create("solvers", c.solver, problem=self.problem, **options)

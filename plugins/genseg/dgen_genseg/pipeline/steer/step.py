@@ -20,7 +20,11 @@ from dgen_genseg.pipeline.parts.updates import Updates
 from dgen_genseg.pipeline.steer.levels import SteerBatch, SteeredGenLevel, SteerSegLevel, Synthesis
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 
-__all__ = ["SteerStep"]
+__all__ = ["SteerStep", "STEER_HYPER_START"]
+
+#: steer's ``hyper_start`` when the option is none: the segmenter takes this many steps before the first
+#: hypergradient (through a fresh segmenter it is 30-2400x the later ones and freezes Adam's steps for the run)
+STEER_HYPER_START = 8
 
 _STEER_ADVICE = ("lower the steered variables' learning rates (appearance_lr, weights_lr, arch_lr) in a new run, "
                  "or skip such steps with --set nan_policy=skip")
@@ -76,7 +80,8 @@ class SteerStep:
         ))
         self.problem = Problem(levels)
         options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads,
-                                   "hyper_every": c.hyper_every, "hyper_start": c.hyper_start}
+                                   "hyper_every": c.hyper_every,
+                                   "hyper_start": STEER_HYPER_START if c.hyper_start is None else c.hyper_start}
         if c.solver == "unroll":
             options["backend"] = c.backend
         self.solver = create("solvers", c.solver, problem=self.problem, **options)
