@@ -50,24 +50,23 @@ def check_flag(value: Any, option: str) -> bool:
     return value
 
 
-def check_hyper_every(value: Any) -> int:
-    """``value`` if it is an int >= 1, else ``ConfigError``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _check_count(value: Any, option: str, low: int, meaning: str, example: int) -> int:
+    """``value`` if it is an int >= ``low``, else ``ConfigError`` naming ``option``, its ``meaning`` and an example."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ConfigError(
-            f"solver option hyper_every={value!r}; expected an int >= 1 (1: a hypergradient every iteration, "
-            f"k: every k-th iteration), e.g. hyper_every=2."
+            f"solver option {option}={value!r}; expected an int >= {low} ({meaning}), e.g. {option}={example}."
         )
     return value
+
+
+def check_hyper_every(value: Any) -> int:
+    """``value`` if it is an int >= 1, else ``ConfigError``."""
+    return _check_count(value, "hyper_every", 1, "1: a hypergradient every iteration, k: every k-th iteration", 2)
 
 
 def check_hyper_start(value: Any) -> int:
     """``value`` if it is an int >= 0, else ``ConfigError``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            f"solver option hyper_start={value!r}; expected an int >= 0 (the first iteration that computes "
-            f"hypergradients; 0: from the start), e.g. hyper_start=8."
-        )
-    return value
+    return _check_count(value, "hyper_start", 0, "the first iteration that computes hypergradients; 0: from the start", 8)
 
 
 class Solver(ABC):
