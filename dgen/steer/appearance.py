@@ -16,7 +16,7 @@ differentiable factor of a stored standardized draw (``shift = m * u``), under
 a parameter generator from ranges fixed at construction (kornia issue #673: gradients of ColorJitter's
 parameters were None); kornia has since made ranges trainable (PR #633) and its AutoAugment-style
 operations (``kornia.augmentation.auto``, PR #2181) differentiable with respect to magnitude and
-probability, but without a smooth bias field or a per-sample differentiable blur sigma in that family,
+probability, but without a smooth bias field or a per-sample blur whose size has a gradient down to zero in that family,
 and not as a draw one can store and replay across evaluations. Six small transforms in plain torch
 give exactly that, checked in float64 against finite differences, without a new dependency.
 """

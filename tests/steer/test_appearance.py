@@ -15,6 +15,7 @@ from dgen.mlo import Context
 from dgen.steer import (
     APPEARANCE_TRANSFORMS,
     BIAS_FIELD_TERMS,
+    BLUR_KERNEL,
     MAX_MAGNITUDES,
     AppearanceDraw,
     LearnableAppearance,
@@ -91,7 +92,7 @@ def test_each_transform_moves_the_image_the_expected_way():
     torch.testing.assert_close(_app("noise")(x, noisy_draw), x + m["noise"] * noisy_draw.noise)
 
 
-def test_blur_smooths_keeps_constants_and_is_the_identity_at_zero_sigma():
+def test_blur_smooths_keeps_constants_and_is_the_identity_at_zero_variance():
     x = _images()
     blurred = _app("blur", initial=0.9)(x, _draw(blur=1.0))
 
@@ -102,6 +103,39 @@ def test_blur_smooths_keeps_constants_and_is_the_identity_at_zero_sigma():
     constant = torch.full((B, C, H, W), 0.4, dtype=torch.float64)
     torch.testing.assert_close(_app("blur", initial=0.9)(constant, _draw(blur=1.0)), constant)
     torch.testing.assert_close(_app("blur", initial=0.9)(x, _draw(blur=0.0)), x, rtol=0, atol=1e-12)
+
+
+def test_blur_kernel_is_the_discrete_gaussian_of_its_variance():
+    from dgen.steer.transforms import _discrete_gaussian  # the kernel itself, against torch's I_0 and I_1
+
+    variance = torch.tensor([[0.0], [0.2], [1.0], [2.25]], dtype=torch.float64)
+    kernel = _discrete_gaussian(variance)
+    assert kernel.shape == (4, BLUR_KERNEL)
+    torch.testing.assert_close(kernel.sum(dim=1), torch.ones(4, dtype=torch.float64))
+    torch.testing.assert_close(kernel, kernel.flip(1))
+    torch.testing.assert_close(kernel[0], torch.eye(BLUR_KERNEL, dtype=torch.float64)[BLUR_KERNEL // 2])
+    centre = BLUR_KERNEL // 2
+    ratio = kernel[1:, centre + 1] / kernel[1:, centre]  # I_1(t) / I_0(t)
+    flat = variance[1:, 0]
+    torch.testing.assert_close(ratio, torch.special.i1(flat) / torch.special.i0(flat))
+    taps = torch.arange(BLUR_KERNEL, dtype=torch.float64) - centre
+    spread = (kernel * taps**2).sum(dim=1)
+    torch.testing.assert_close(spread, variance[:, 0], rtol=2e-2, atol=0)  # 11 taps: the cut tails hold < 2 %
+
+
+def test_every_transform_changes_the_image_and_has_a_gradient_at_the_default_start():
+    """Guards the dead blur we once had: a sampled Gaussian of std 0.15 px moved pixels by 1e-9 with a
+    derivative of 2e-7, so its magnitude never learned."""
+    x = _images(0.1, 0.9)
+    app = LearnableAppearance(initial=0.1).double()
+    draw = app.draw(B, C, H, W, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    for name in APPEARANCE_TRANSFORMS:
+        single = LearnableAppearance((name,), initial=0.1).double()
+        raw = single.raw[name].detach().clone().requires_grad_()
+        out = functional_call(single, {f"raw.{name}": raw}, (x, draw))
+        (derivative,) = torch.autograd.grad(out, raw, torch.sign(out - x).detach())  # sum |d out / d raw|, roughly
+        assert float((out - x).detach().abs().mean()) > 1e-3, name
+        assert float(derivative.abs()) / out.numel() > 1e-3, name
 
 
 def test_bias_field_basis_is_zero_mean_and_unit_rms():

@@ -123,6 +123,9 @@ def test_generator_and_alpha_hypergradients_equal_finite_differences(steer):
         params = method.mlo.problem.level(level).params
         grad, values = _flat(hypers[level]), _flat(params)
         v = torch.randn(2, values.numel(), generator=directions, dtype=torch.float64)
+        # unit length: the step is FD_STEP in weight space however many weights there are (N(0, 1) rows over the
+        # generator's 10,725 weights made it 100x longer, and it crossed ReLU and clamp kinks)
+        v = v / v.norm(dim=1, keepdim=True)
         scale = method.config.steer_beta if level == "gen" else 1.0
         expected = scale * _derivatives(
             lambda x: _lookahead_val_loss(method, batch, upper=params, values=x, with_gan=level == "gen"), values, v
