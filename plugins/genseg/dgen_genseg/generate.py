@@ -35,6 +35,7 @@ from dgen_genseg.pipeline.methods import method_entry
 from dgen_genseg.finished_run import FinishedRun, read_finished_run
 from dgen_genseg.pipeline.sample_mode import SampleMode, resolve_sample_mode
 from dgen_genseg.pipeline.steer.pictures import rendered_pairs
+from dgen_genseg.pipeline.steer.appearance_option import parse_appearance_transforms
 from dgen_genseg.pipeline.steer.saved import LearnedPool, read_appearance, read_pool
 from dgen_genseg.rundir import GENERATOR_FILE
 
@@ -129,7 +130,8 @@ def load_generator_run(run_dir: str | Path, device: torch.device) -> GeneratorRu
     mode = resolve_sample_mode(config.sample_mode, method_entry(config.method).meta.get("sample_mode", "eval"))
     return GeneratorRun(
         config, generator.to(device).eval(), create("augmenters", config.augmenter), masks.to(device),
-        list(splits.ids["train"]), task.channels, mode, read_pool(run_dir, device), read_appearance(run_dir, device),
+        list(splits.ids["train"]), task.channels, mode, read_pool(run_dir, device),
+        read_appearance(run_dir, device, parse_appearance_transforms(config.appearance_transforms)),
     )
 
 

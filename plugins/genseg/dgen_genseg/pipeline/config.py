@@ -19,6 +19,7 @@ from dgen.errors import ConfigError
 from dgen.ranges import check_ranges
 from dgen_genseg.pipeline.option_rules import OPTION_RULES
 from dgen_genseg.pipeline.options import check_new_options
+from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_TRANSFORMS
 from dgen_genseg.pipeline.steer.variables import DEFAULT_STEER
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
@@ -103,6 +104,11 @@ class GenSegConfig:
             held-out fold of the training pairs (crossfit; validation then only selects the model).
         steer_beta: method steer: weight of the upper-level loss in the generator's loss (steer=generator).
         appearance_lr: method steer: learning rate of the appearance magnitudes (steer=appearance).
+        appearance_transforms: method steer: the transforms of the learnable appearance, comma-separated, of
+            brightness, contrast, gamma, bias_field, noise, blur (steer=appearance); blur only when named (with it the
+            seed-0 screen lost on validation).
+        appearance_on: method steer: the images the learnable appearance augments, comma-separated: synthetic (the
+            generator's) and/or real (the real pairs the segmenter trains on, after real_augmenter; a second draw).
         weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
         pool_refresh: method steer: iterations between refills of the pool (its weights start again at 1).
@@ -173,6 +179,8 @@ class GenSegConfig:
     steer_objective: Literal["val", "crossfit"] = "val"
     steer_beta: float = 1.0
     appearance_lr: float = 0.01
+    appearance_transforms: str = DEFAULT_APPEARANCE_TRANSFORMS  # steer=appearance: its transforms, comma-separated
+    appearance_on: str = "synthetic"  # steer=appearance: the images it augments: synthetic and/or real
     weights_lr: float = 0.01
     pool_size: int = 64
     pool_refresh: int = 200

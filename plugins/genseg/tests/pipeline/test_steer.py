@@ -12,12 +12,14 @@ import torch
 from PIL import Image
 
 from dgen.checkpoint import load_weights
-from dgen.errors import ConfigError
+from dgen.errors import ConfigError, DataError
 from dgen_genseg.generate import UTILITY_FILE, generate
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
+from dgen_genseg.pipeline.steer.appearance_option import parse_appearance_transforms
+from dgen_genseg.pipeline.steer.saved import read_appearance
 from dgen_genseg.pipeline.steer.variables import parse_steer
 
 #: a pool smaller than the run and refilled during it; a hypergradient from the first steered iteration (the tiny
@@ -36,9 +38,11 @@ def _number(cell: str) -> float:
 
 @pytest.fixture(scope="module")
 def steer_run(tiny, tmp_path_factory):
-    """A tiny steer run of appearance and weights (the generator is not steered: its images are rendered once)."""
+    """A tiny steer run of appearance (three of its transforms, blur among them) and weights (the generator is not
+    steered: its images are rendered once)."""
     run = tmp_path_factory.mktemp("steer") / "run"
-    metrics = tiny.run(run, method="steer", steer="appearance,weights", **POOL)
+    metrics = tiny.run(run, method="steer", steer="appearance,weights", appearance_transforms="noise,blur,brightness",
+                       **POOL)
     return run, metrics
 
 
@@ -50,7 +54,7 @@ def test_steer_learns_appearance_and_pair_weights_and_leaves_them_with_their_pic
     assert steered and all(math.isfinite(_number(r["steer"])) and _number(r["steer_grad_norm"]) > 0 for r in steered)
     assert all(r["hyper"] == "1" for r in steered) and "gen_grad_norm" not in rows[0]
     magnitudes = {k: [_number(r[k]) for r in steered] for k in rows[0] if k.startswith("app_")}
-    assert set(magnitudes) == {"app_brightness", "app_contrast", "app_gamma", "app_bias_field", "app_noise", "app_blur"}
+    assert set(magnitudes) == {"app_brightness", "app_noise", "app_blur"}
     assert all(values[0] != values[-1] for values in magnitudes.values()), "every magnitude is steered"
     spread = [_number(r["w_max"]) - _number(r["w_min"]) for r in steered]
     assert max(spread) > 0, "the pair weights move apart from 1"
@@ -59,6 +63,12 @@ def test_steer_learns_appearance_and_pair_weights_and_leaves_them_with_their_pic
     assert set(pool["masks"].unique().tolist()) <= {0.0, 1.0} and bool(((pool["weights"] > 0) & (pool["weights"] < 2)).all())
     final = json.loads((run / "appearance.json").read_text())["magnitudes"]
     assert final["brightness"] == pytest.approx(magnitudes["app_brightness"][-1], rel=1e-5)
+    learned = read_appearance(run, torch.device("cpu"), ("brightness", "noise", "blur"))
+    assert learned is not None and {k: float(v.detach()) for k, v in learned.magnitudes().items()} == pytest.approx(final, rel=1e-6)
+    older = read_appearance(run, torch.device("cpu"), ("brightness", "noise"))  # a run from before the option: no blur
+    assert older is not None and older.transforms == ("brightness", "noise")
+    with pytest.raises(DataError, match="appearance.safetensors has no learned gamma .* use an intact run directory"):
+        read_appearance(run, torch.device("cpu"), ("gamma", "noise"))
     for picture in ("utility.png", "appearance.png", "samples.png", "loss-curves.png"):
         assert Image.open(run / picture).size[0] >= 400, picture
 
@@ -173,12 +183,39 @@ def test_steer_options_are_checked_and_refused_for_other_methods():
         parse_steer("arch,arch")
     with pytest.raises(ConfigError, match="pool_size"):
         GenSegConfig(pool_size=0)
+    assert parse_appearance_transforms(" blur,gamma") == ("gamma", "blur")
+    assert "blur" not in parse_appearance_transforms(GenSegConfig().appearance_transforms)
+    with pytest.raises(ConfigError, match="unknown transform 'blurr'. Did you mean 'blur'"):
+        GenSegConfig(appearance_transforms="gamma,blurr")
+    with pytest.raises(ConfigError, match="appearance_transforms list '' is empty"):
+        GenSegConfig(appearance_transforms="")
 
 
 def test_other_methods_refuse_steer_options(tiny, tmp_path):
     result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
                       *tiny.set_args(steer="weights"))
     assert "steer='weights' is not read by method 'genseg' (only by steer)" in tiny.error_line(result)
+
+
+@pytest.mark.parametrize("option", [{"appearance_transforms": "blur"}, {"appearance_on": "real"}])
+def test_appearance_options_without_the_appearance_are_refused(tiny, tmp_path, option):
+    result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
+                      "--method", "steer:weights", *tiny.set_args(**option))
+    (name, value), = option.items()
+    assert f"{name}={value!r} is read only when appearance is steered, and this run steers weights" in (
+        tiny.error_line(result))
+
+
+def test_appearance_on_the_real_pairs_is_steered_through_them(tiny, tmp_path):
+    """appearance_on=real: no synthetic draw, so the magnitudes move only through the real images."""
+    run = tmp_path / "run"
+    tiny.run(run, method="steer", steer="appearance", appearance_on="real", appearance_transforms="gamma,noise",
+             hyper_start="0")
+    steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
+    for name in ("app_gamma", "app_noise"):
+        assert _number(steered[0][name]) != _number(steered[-1][name]), name
+    with pytest.raises(ConfigError, match="unknown target 'reel'. Did you mean 'real'"):
+        GenSegConfig(appearance_on="synthetic,reel")
 
 
 def test_weights_of_one_give_the_unweighted_loss():

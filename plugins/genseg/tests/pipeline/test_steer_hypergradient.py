@@ -33,13 +33,14 @@ from test_hypergradient import CPU, GENERATOR, RATES, SIZE, TinySegmenter, _deri
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _steer(steer: str) -> tuple[Steer, SteerBatch]:
+def _steer(steer: str, **options: str) -> tuple[Steer, SteerBatch]:
     """A tiny float64 steer method after one iteration, and the batch of its next iteration (captured)."""
     torch.manual_seed(0)
     data = torch.Generator().manual_seed(0)
     config, _ = resolve_preset(GenSegConfig(
         preset="cpu", method="steer", steer=steer, image_size=SIZE, batch_size=2, ndf=2, warmup_iterations=0,
         pool_size=4, appearance_lr=0.05, weights_lr=0.1, real_augmenter="none", hyper_start=0, **GENERATOR, **RATES,
+        **options,
     ), CPU)  # fmt: skip
     generator = Pix2PixGenerator(in_channels=1, out_channels=3, dropout=0.0, **GENERATOR).double()
     discriminator = PatchDiscriminator(condition_channels=1, image_channels=3, ndf=2, n_layers=1).double()
@@ -77,13 +78,16 @@ def _lookahead_val_loss(method: Steer, batch: SteerBatch, *, upper: list[Tensor]
         copies.gan.generator.train(copies.sample_mode == "train")
         synthetic = from_tanh_range(copies.gan.generator(to_tanh_range(pairs.aug_masks)))
         copies.gan.generator.train()
-    if copies.appearance is not None:
+    real, real_masks = pairs.real_pairs()
+    if batch.draw is not None:
         synthetic = copies.appearance(synthetic, batch.draw)
+    if batch.real_draw is not None:
+        real = copies.appearance(real, batch.real_draw)
     n = synthetic.shape[0]
-    logits = seg(torch.cat([synthetic, pairs.seg_images]))  # (2B, 1, S, S): one batch, seg_batchnorm=joint
+    logits = seg(torch.cat([synthetic, real]))  # (2B, 1, S, S): one batch, seg_batchnorm=joint
     each = torch.stack([bce_dice_loss(logits[i : i + 1], pairs.aug_masks[i : i + 1]) for i in range(n)])
     weights = copies.pool.weights(batch.index) if copies.pool is not None else torch.ones_like(each)
-    loss = (weights * each).mean() + copies.seg.gamma * bce_dice_loss(logits[n:], pairs.seg_masks)
+    loss = (weights * each).mean() + copies.seg.gamma * bce_dice_loss(logits[n:], real_masks)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -101,16 +105,21 @@ def _all_params(method: Steer) -> list[Tensor]:
     return [p for m in modules if m is not None for p in m.parameters()]
 
 
-def test_appearance_and_weights_hypergradient_equals_finite_differences():
-    method, batch = _steer("appearance,weights")
+@pytest.mark.parametrize("options", [{}, {"appearance_on": "synthetic,real", "appearance_transforms": "gamma,blur"},
+                                     {"appearance_on": "real"}])
+def test_appearance_and_weights_hypergradient_equals_finite_differences(options):
+    method, batch = _steer("appearance,weights", **options)
+    assert (batch.draw is None, batch.real_draw is None) == (
+        "synthetic" not in method.appearance_on, "real" not in method.appearance_on)
     upper = method.mlo.problem.level("steer").params
     grad = _flat(method.mlo.solver.hypergradients(batch)["steer"])
-    assert grad.numel() == 6 + 4 and float(grad.abs().max()) > 0
+    n_app = len(method.appearance.transforms)
+    assert grad.numel() == n_app + 4 and float(grad[:n_app].abs().min()) > 0
     values = _flat(upper)
     expected = _derivatives(lambda v: _lookahead_val_loss(method, batch, upper=upper, values=v), values,
                             torch.eye(values.numel(), dtype=torch.float64))
     weights_used = set(batch.index.tolist())
-    assert all(float(expected[6 + i]) == 0.0 for i in range(4) if i not in weights_used), "unused pairs get none"
+    assert all(float(expected[n_app + i]) == 0.0 for i in range(4) if i not in weights_used), "unused pairs get none"
     torch.testing.assert_close(grad, expected, rtol=1e-6, atol=1e-6 * float(expected.abs().max()))
 
 

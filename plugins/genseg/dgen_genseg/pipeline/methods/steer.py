@@ -25,6 +25,8 @@ from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode
 from dgen_genseg.pipeline.sampler import PairSampler
+from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_on,
+                                                          parse_appearance_transforms)
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
 from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
 from dgen_genseg.pipeline.steer.pictures import write_steer_pictures
@@ -67,8 +69,12 @@ class Steer:
         device = inputs.train.images.device
         self.appearance: Optional[LearnableAppearance] = None
         self.app_generator = torch.Generator().manual_seed(config.seed + 8)
+        self.appearance_on: tuple[str, ...] = ()
         if "appearance" in self.variables:
-            self.appearance = LearnableAppearance().to(device)
+            self.appearance = LearnableAppearance(parse_appearance_transforms(config.appearance_transforms)).to(device)
+            self.appearance_on = parse_appearance_on(config.appearance_on)
+        else:
+            _refuse_appearance_options(config, variables)
         self.pool: Optional[SyntheticPool] = None
         if "weights" in self.variables:
             self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
@@ -165,13 +171,14 @@ class Steer:
         seg_images, seg_masks = self.data.augmented_real(images, masks)
         rendered = None if self.in_generator else self.gan.synthesize(conditions, mode=self.sample_mode)
         self.gan.train_mode()
-        draw = None
-        if self.appearance is not None:
-            c, (h, w) = seg_images.shape[1], conditions.shape[-2:]
-            draw = self.appearance.draw(conditions.shape[0], c, h, w, generator=self.app_generator,
-                                        device=conditions.device, dtype=seg_images.dtype)
         pairs = GenSegBatch(images, masks, conditions, *upper, seg_images, seg_masks, *gan_pairs)
-        return SteerBatch(pairs, index, rendered, draw)
+        real = pairs.real_pairs()[0]  # (B, C, H, W): the segmenter's real images
+        draws = {}
+        for target, like in (("synthetic", conditions), ("real", real)):  # synthetic first: its stream as before
+            if self.appearance is not None and target in self.appearance_on:
+                draws[target] = self.appearance.draw(like.shape[0], real.shape[1], *like.shape[-2:],
+                                                     generator=self.app_generator, device=real.device, dtype=real.dtype)
+        return SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"))
 
     def _variables(self) -> dict[str, float]:
         """The current appearance magnitudes and the pool's weight range, as log entries."""
@@ -201,3 +208,16 @@ class Steer:
             run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
         )
         write_steer_pictures(run_dir, self.gan.generator, self.sample_mode, self.appearance, self.pool, seed=seed)
+
+
+def _refuse_appearance_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:
+    """A run that does not steer the appearance must leave its options at their defaults.
+
+    Raises:
+        ConfigError: ``appearance_transforms`` or ``appearance_on`` set, naming it and the fix.
+    """
+    for name, default in (("appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS), ("appearance_on", "synthetic")):
+        value = getattr(config, name)
+        if value != default:
+            raise ConfigError(f"{name}={value!r} is read only when appearance is steered, and this run steers "
+                              f"{'+'.join(variables)}; add appearance to steer or drop the option.")

@@ -7,12 +7,13 @@
   loss = its pix2pix loss + ``steer_beta`` x the upper loss at S' (the images themselves are steered). In an
   iteration without a hypergradient (``hyper_every``) it is its pix2pix loss alone.
 - ``seg``: the segmenter; loss = weighted segmentation loss on the synthetic pairs (the generator's images
-  of the conditions, through the learnable appearance) + γ · loss on the real pairs.
+  of the conditions, through the learnable appearance) + γ · loss on the real pairs (through it too with
+  ``appearance_on`` naming real).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from torch import Tensor, nn
@@ -36,13 +37,16 @@ class SteerBatch:
         index: the conditions' indices ``(B,)`` in the weighted pool; None without ``steer=weights``.
         rendered: the generator's images of the conditions ``(B, C, H, W)`` in [0, 1], detached, when nothing
             steered acts inside the generator (neither ``generator`` nor ``arch``); else None (rendered in the loss).
-        draw: the appearance's random draw for this iteration; None without ``steer=appearance``.
+        draw: the appearance's random draw of the synthetic images for this iteration; None without
+            ``steer=appearance`` or when ``appearance_on`` leaves them out.
+        real_draw: its draw of the segmenter's real images (``appearance_on`` with real); else None.
     """
 
     pairs: GenSegBatch
     index: Optional[Tensor] = None
     rendered: Optional[Tensor] = None
     draw: Optional[AppearanceDraw] = None
+    real_draw: Optional[AppearanceDraw] = None
 
     @property
     def val_images(self) -> Tensor:
@@ -77,6 +81,14 @@ class Synthesis:
             images = ctx.call(self.appearance, images, batch.draw)
         return images
 
+    def real_pairs(self, ctx: Context, batch: SteerBatch) -> GenSegBatch:
+        """``batch.pairs`` with the segmenter's real images through the appearance when the batch has a
+        ``real_draw`` (``(B, C, H, W)`` in [0, 1], differentiable in the magnitudes); else unchanged."""
+        if self.appearance is None or batch.real_draw is None:
+            return batch.pairs
+        images, masks = batch.pairs.real_pairs()
+        return replace(batch.pairs, seg_images=ctx.call(self.appearance, images, batch.real_draw), seg_masks=masks)
+
 
 class SteerSegLevel(Level):
     """S: the (pool-weighted) loss on the synthetic pairs + γ · loss on the real pairs; with
@@ -94,7 +106,7 @@ class SteerSegLevel(Level):
         synthetic = self.synthesis.images(ctx, batch)
         weights = None if self.weights is None or batch.index is None else ctx.call(self.weights, batch.index)
         return synthetic_plus_real_loss(
-            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, batch.pairs, self.gamma,
+            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, self.synthesis.real_pairs(ctx, batch), self.gamma,
             separate_batchnorm=self.segmenter if self.separate_batchnorm else None, weights=weights,
         )
 

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from dgen.checkpoint import load_weights, save_weights
-from dgen.errors import ConfigError
+from dgen.errors import ConfigError, DataError
 from dgen.steer import LearnableAppearance
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.rundir import APPEARANCE_FILE, APPEARANCE_WEIGHTS, POOL_FILE
@@ -78,11 +78,25 @@ def read_pool(run_dir: Path, device: torch.device) -> Optional[LearnedPool]:
     return LearnedPool(tensors["masks"], tensors["weights"].cpu(), tensors["sources"].cpu())
 
 
-def read_appearance(run_dir: Path, device: torch.device) -> Optional[LearnableAppearance]:
-    """The learned appearance module a run saved (eval mode), or None when it has none."""
+def read_appearance(run_dir: Path, device: torch.device, transforms: tuple[str, ...]) -> Optional[LearnableAppearance]:
+    """The learned appearance module a run saved (eval mode), or None when it has none.
+
+    Args:
+        transforms: the run's ``appearance_transforms``. A run from before that option saved a blur that was the
+            identity (a sampled Gaussian of std < 0.4 px); its config reads as the default, which leaves blur out.
+
+    Raises:
+        DataError: the saved module lacks one of ``transforms``.
+    """
     path = run_dir / APPEARANCE_WEIGHTS
     if not path.is_file():
         return None
-    appearance = LearnableAppearance()
-    appearance.load_state_dict(load_weights(path, device))
+    state = load_weights(path, device)
+    missing = [name for name in transforms if f"raw.{name}" not in state]
+    if missing:
+        raise DataError(f"{path} has no learned {', '.join(missing)} although the run's config names "
+                        f"appearance_transforms={','.join(transforms)}; the files come from different runs: use an "
+                        "intact run directory.")
+    appearance = LearnableAppearance(transforms)
+    appearance.load_state_dict({f"raw.{name}": state[f"raw.{name}"] for name in transforms})
     return appearance.to(device).eval()
