@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TINY, one_thread
+from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_transforms
 
 SCRIPT = Path(__file__).resolve().parents[4] / "benchmarks" / "hypergrad_noise.py"
 #: the tiny run's options the script does not take as arguments of its own
@@ -37,7 +38,8 @@ def test_the_script_reports_each_steered_variables_noise_at_each_point(monkeypat
         assert set(point) == {"appearance", "weights", "generator (total)", "generator (validation term)"}
         for stats in point.values():
             assert stats["noise"] > 0 and math.isfinite(stats["mean_norm"]) and stats["dim"] > 0
-        assert set(point["appearance"]["t"]) == set(point["appearance"]["magnitudes"]) and len(point["appearance"]["t"]) == 6
+        assert set(point["appearance"]["t"]) == set(point["appearance"]["magnitudes"]) and len(point["appearance"]["t"]) == len(
+            parse_appearance_transforms(DEFAULT_APPEARANCE_TRANSFORMS))
         assert point["weights"]["dim"] == 6
 
 
