@@ -23,45 +23,16 @@ give exactly that, checked in float64 against finite differences, without a new 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from numbers import Real
 
-import torch
 from torch import Tensor, nn
 
-from dgen.errors import ConfigError, UnknownNameError
+from dgen.errors import ConfigError
 from dgen.steer.draw import AppearanceDraw
+from dgen.steer.magnitudes import SigmoidMagnitudes
 from dgen.steer.transforms import APPEARANCE_TRANSFORMS, MAX_MAGNITUDES, TRANSFORMS
 
 __all__ = ["LearnableAppearance"]
-
-
-def _check_transforms(transforms: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(transforms, str):
-        raise ConfigError(
-            f"transforms={transforms!r} is a string; expected a tuple of transform names; write transforms=({transforms!r},)."
-        )
-    names = tuple(transforms)
-    for name in names:
-        if name not in APPEARANCE_TRANSFORMS:
-            raise UnknownNameError("appearance transform", str(name), APPEARANCE_TRANSFORMS)
-        if names.count(name) > 1:
-            raise ConfigError(f"transforms lists '{name}' twice; list each transform once.")
-    return names
-
-
-def _check_positive(value: object, what: str, *, below_one: bool = False) -> float:
-    bound = "in (0, 1)" if below_one else "> 0"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, Real)
-        or not math.isfinite(value)
-        or value <= 0
-        or (below_one and value >= 1)
-    ):
-        raise ConfigError(f"{what}={value!r}; expected a finite number {bound}, e.g. {what}=0.1.")
-    return float(value)
 
 
 class LearnableAppearance(nn.Module):
@@ -86,21 +57,13 @@ class LearnableAppearance(nn.Module):
         maxima: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__()
-        self.transforms = _check_transforms(transforms)
-        initial = _check_positive(initial, "initial", below_one=True)
-        for name in maxima or {}:
-            if name not in APPEARANCE_TRANSFORMS:
-                raise UnknownNameError("appearance transform", str(name), APPEARANCE_TRANSFORMS)
-        self.maxima = {
-            name: _check_positive((maxima or {}).get(name, MAX_MAGNITUDES[name]), f"maxima['{name}']")
-            for name in self.transforms
-        }
-        raw = math.log(initial / (1.0 - initial))  # sigmoid(raw) = initial
-        self.raw = nn.ParameterDict({name: nn.Parameter(torch.tensor(raw)) for name in self.transforms})
+        learned = SigmoidMagnitudes("appearance transform", transforms, initial, maxima, MAX_MAGNITUDES)
+        self.transforms, self.maxima, self._magnitudes = learned.names, learned.maxima, learned
+        self.raw = learned.raw
 
     def magnitudes(self) -> dict[str, Tensor]:
         """``{name: max_t * sigmoid(raw_t)}``, each a ``()`` tensor differentiable in ``raw_t``."""
-        return {name: self.maxima[name] * torch.sigmoid(self.raw[name]) for name in self.transforms}
+        return self._magnitudes.values(self.raw)
 
     #: ``app.draw(batch, channels, height, width, *, generator=None, device=None, dtype=None) -> AppearanceDraw``:
     #: the standardized random numbers for images ``(batch, channels, height, width)``; draw once per iteration
