@@ -157,11 +157,15 @@ class _Scene:
     of the generated images; both ``direct=False`` with the learner's validation loss."""
 
     def __init__(self, uppers: tuple[str, ...], optimizer: str, steps: int) -> None:
+        torch.manual_seed(0)  # the learner's initialisation
         gen = torch.Generator().manual_seed(0)
         smooth = lambda *shape: F.avg_pool2d(torch.rand(*shape, generator=gen, dtype=torch.float64), 3, 1, 1)  # noqa: E731
-        self.masks, self.real_masks, self.val_masks = (smooth(N, 1, S, S) for _ in range(3))
         self.real, self.val = smooth(N, C, S, S), smooth(N, C, S, S)
-        self.base = smooth(N, C, S, S)
+        self.real_masks, self.val_masks = smooth(N, 1, S, S), smooth(N, 1, S, S)
+        # generated pairs with structure along x (the warp then changes what the 3x3 learner sees)
+        ramp = torch.linspace(0.0, 1.0, S, dtype=torch.float64).expand(N, 1, S, S)
+        self.base = 0.2 + 0.6 * ramp * torch.rand(N, C, S, S, generator=gen, dtype=torch.float64)
+        self.masks = ramp * smooth(N, 1, S, S)
         self.alpha = nn.Parameter(0.5 * torch.randn(2, generator=gen, dtype=torch.float64))
         self.geometry = LearnableGeometry(initial=0.3).double()
         self.net = nn.Conv2d(C, 1, 3, padding=1).double()
