@@ -9,6 +9,7 @@ __all__ = [
     "SPLIT_FILE", "CHECKPOINT", "BEST_SEGMENTER", "SEGMENTER_FILE", "GENERATOR_FILE", "DISCRIMINATOR_FILE",
     "GENOTYPE_FILE", "PAIR_GENERATOR_FILE", "CRITIC_FILE", "SAMPLES_FILE", "PREDICTIONS_FILE", "CASES_FILE",
     "LOSS_CURVES", "POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "UTILITY_PICTURE", "APPEARANCE_PICTURE",
+    "GEOMETRY_WEIGHTS", "GEOMETRY_FILE", "GEOMETRY_PICTURE",
 ]
 
 #: the item ids of train, val and every test set (read back on resume and by the commands on finished runs).
@@ -32,10 +33,13 @@ PREDICTIONS_FILE = "predictions.png"
 LOSS_CURVES = "loss-curves.png"
 #: one row per test case: its test set and scores.
 CASES_FILE = "test_cases.csv"
-#: steer: the last pool's conditions, learned weights and sources; the learned appearance (weights, magnitudes);
-#: the pictures of the pool's utility and of the appearance magnitudes' trajectories.
+#: steer: the last pool's conditions, learned weights and sources; the learned appearance and geometry (weights,
+#: magnitudes); the pictures of the pool's utility and of the appearance and geometry magnitudes' trajectories.
 POOL_FILE = "synthetic_pool.safetensors"
 APPEARANCE_WEIGHTS = "appearance.safetensors"
 APPEARANCE_FILE = "appearance.json"
 UTILITY_PICTURE = "utility.png"
 APPEARANCE_PICTURE = "appearance.png"
+GEOMETRY_WEIGHTS = "geometry.safetensors"
+GEOMETRY_FILE = "geometry.json"
+GEOMETRY_PICTURE = "geometry.png"

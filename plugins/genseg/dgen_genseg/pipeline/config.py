@@ -20,6 +20,7 @@ from dgen.ranges import check_ranges
 from dgen_genseg.pipeline.option_rules import OPTION_RULES
 from dgen_genseg.pipeline.options import check_new_options
 from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_TRANSFORMS
+from dgen_genseg.pipeline.steer.geometry_option import DEFAULT_GEOMETRY_TRANSFORMS
 from dgen_genseg.pipeline.steer.variables import DEFAULT_STEER
 
 __all__ = ["GenSegConfig", "PRESETS", "BACKBONE_PRESETS", "resolve_preset"]
@@ -98,7 +99,8 @@ class GenSegConfig:
             with steer_objective=crossfit; capped at that split's size); none = batch_size. More pairs make a less
             noisy hypergradient (benchmarks/hypergrad_noise.py measures it).
         steer: method steer: the variables the upper-level loss steers, comma-separated: appearance (a learnable
-            photometric augmentation of the synthetic images), weights (a learned weight per synthetic pair of a
+            photometric augmentation of the synthetic images), geometry (a learnable random rotation, zoom and shift
+            of the synthetic pairs, image and mask together), weights (a learned weight per synthetic pair of a
             pool), generator (the generator's weights: GAN loss + steer_beta x the upper loss), arch (alpha).
         steer_objective: method steer: the upper-level loss on the validation pairs (val) or on a rotating
             held-out fold of the training pairs (crossfit; validation then only selects the model).
@@ -109,6 +111,9 @@ class GenSegConfig:
             seed-0 screen lost on validation).
         appearance_on: method steer: the images the learnable appearance augments, comma-separated: synthetic (the
             generator's) and/or real (the real pairs the segmenter trains on, after real_augmenter; a second draw).
+        geometry_lr: method steer: learning rate of the geometry magnitudes (steer=geometry).
+        geometry_transforms: method steer: the warps of the learnable geometry, comma-separated, of rotate, scale,
+            translate (steer=geometry).
         weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
         pool_refresh: method steer: iterations between refills of the pool (its weights start again at 1).
@@ -175,12 +180,14 @@ class GenSegConfig:
     hyper_start: Optional[int] = None  # genseg, steer: MLO iterations before the first hypergradient; None: the method's
     upper_batch: Optional[int] = None  # genseg, steer: pairs in each upper-level loss; None: batch_size
     # steer (method steer)
-    steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, weights, generator, arch
+    steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, geometry, weights, generator, arch
     steer_objective: Literal["val", "crossfit"] = "val"
     steer_beta: float = 1.0
     appearance_lr: float = 0.01
     appearance_transforms: str = DEFAULT_APPEARANCE_TRANSFORMS  # steer=appearance: its transforms, comma-separated
     appearance_on: str = "synthetic"  # steer=appearance: the images it augments: synthetic and/or real
+    geometry_lr: float = 0.01
+    geometry_transforms: str = DEFAULT_GEOMETRY_TRANSFORMS  # steer=geometry: its warps, comma-separated
     weights_lr: float = 0.01
     pool_size: int = 64
     pool_refresh: int = 200

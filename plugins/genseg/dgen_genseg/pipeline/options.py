@@ -6,6 +6,7 @@ from typing import Any
 
 from dgen_genseg.gan.diffaugment import parse_policy
 from dgen_genseg.pipeline.steer.appearance_option import parse_appearance_on, parse_appearance_transforms
+from dgen_genseg.pipeline.steer.geometry_option import parse_geometry_transforms
 from dgen_genseg.pipeline.steer.variables import parse_steer
 
 __all__ = ["check_new_options"]
@@ -13,8 +14,10 @@ __all__ = ["check_new_options"]
 
 def check_new_options(config: Any) -> None:
     """Raise ``ConfigError`` (naming the value and the fix) for a bad ``diffaugment`` policy, ``steer`` list,
-    ``appearance_transforms`` or ``appearance_on`` list (ranges of numeric options: ``option_rules.py``)."""
+    ``appearance_transforms``, ``appearance_on`` or ``geometry_transforms`` list (ranges of numeric options:
+    ``option_rules.py``)."""
     parse_policy(config.diffaugment)
     parse_steer(config.steer)
     parse_appearance_transforms(config.appearance_transforms)
     parse_appearance_on(config.appearance_on)
+    parse_geometry_transforms(config.geometry_transforms)

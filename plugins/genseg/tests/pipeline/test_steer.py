@@ -19,6 +19,7 @@ from dgen_genseg.pipeline.levels import GenSegBatch, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
 from dgen_genseg.pipeline.steer.appearance_option import parse_appearance_transforms
+from dgen_genseg.pipeline.steer.geometry_option import parse_geometry_transforms
 from dgen_genseg.pipeline.steer.saved import read_appearance
 from dgen_genseg.pipeline.steer.variables import parse_steer
 
@@ -197,13 +198,54 @@ def test_other_methods_refuse_steer_options(tiny, tmp_path):
     assert "steer='weights' is not read by method 'genseg' (only by steer)" in tiny.error_line(result)
 
 
-@pytest.mark.parametrize("option", [{"appearance_transforms": "blur"}, {"appearance_on": "real"}])
-def test_appearance_options_without_the_appearance_are_refused(tiny, tmp_path, option):
+@pytest.mark.parametrize("option, variable", [({"appearance_transforms": "blur"}, "appearance"),
+                                              ({"appearance_on": "real"}, "appearance"),
+                                              ({"geometry_transforms": "rotate"}, "geometry")])
+def test_transform_options_without_their_variable_are_refused(tiny, tmp_path, option, variable):
     result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
                       "--method", "steer:weights", *tiny.set_args(**option))
     (name, value), = option.items()
-    assert f"{name}={value!r} is read only when appearance is steered, and this run steers weights" in (
+    assert f"{name}={value!r} is read only when {variable} is steered, and this run steers weights" in (
         tiny.error_line(result))
+
+
+def test_the_geometry_warps_synthetic_pairs_learns_its_magnitudes_and_leaves_them_with_their_picture(tiny, tmp_path):
+    run = tmp_path / "run"
+    tiny.run(run, method="steer", steer="geometry", geometry_transforms="scale,rotate", geometry_lr="0.05",
+             hyper_start="0")
+    steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
+    assert {k for k in steered[0] if k.startswith(("geo_", "app_"))} == {"geo_rotate", "geo_scale"}
+    for name in ("geo_rotate", "geo_scale"):
+        assert _number(steered[0][name]) != _number(steered[-1][name]), name
+    final = json.loads((run / "geometry.json").read_text())["magnitudes"]
+    assert final["rotate"] == pytest.approx(_number(steered[-1]["geo_rotate"]), rel=1e-5)
+    assert set(load_weights(run / "geometry.safetensors")) == {"raw.rotate", "raw.scale"}
+    assert Image.open(run / "geometry.png").size[0] >= 400
+    assert parse_geometry_transforms("translate, rotate") == ("rotate", "translate")
+    with pytest.raises(ConfigError, match="unknown transform 'rotation'. Did you mean 'rotate'"):
+        GenSegConfig(geometry_transforms="rotation")
+
+
+def test_the_geometry_moves_a_synthetic_image_and_its_mask_together(tiny):
+    """The pairs the segmenter trains on: the rendered images and their conditions warped by one draw."""
+    from test_fixes_wired import _method
+
+    from dgen.mlo import Context
+    from dgen_genseg.pipeline.steer.levels import SteerBatch
+
+    method = _method(tiny, method="steer", steer="geometry", hyper_start="0")
+    method.step(int(tiny.values["warmup_iterations"]))
+    with torch.no_grad():
+        for raw in method.geometry.raw.values():
+            raw.fill_(3.0)  # large warps
+    batch = method.sample_batch(int(tiny.values["warmup_iterations"]) + 1)
+    assert batch.geometry_draw is not None and batch.geometry_draw.batch == batch.pairs.aug_masks.shape[0]
+    images, masks = method.synthesis.pairs(Context(), batch)
+    plain = method.synthesis.images(Context(), SteerBatch(batch.pairs, batch.index, batch.rendered))
+    expected = method.geometry(plain, batch.pairs.aug_masks, batch.geometry_draw)
+    torch.testing.assert_close(images, expected[0])
+    torch.testing.assert_close(masks, expected[1])
+    assert not torch.allclose(masks, batch.pairs.aug_masks), "the masks are warped, not the images alone"
 
 
 def test_appearance_on_the_real_pairs_is_steered_through_them(tiny, tmp_path):

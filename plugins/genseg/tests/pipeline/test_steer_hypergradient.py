@@ -2,7 +2,7 @@
 
 A tiny float64 :class:`Steer` method is built as the pipeline builds it and takes one iteration (so every
 optimiser has state). One more iteration's batch is captured; the solver's hypergradients of the ``steer``
-level (appearance magnitudes, pool weights, α) and of the ``gen`` level (the generator's weights: its pix2pix
+level (appearance and geometry magnitudes, pool weights, α) and of the ``gen`` level (the generator's weights: its pix2pix
 loss + ``steer_beta`` x the upper loss) are then compared with Richardson-extrapolated central differences of
 an independent re-implementation of the look-ahead: deep copies of the models and of the real ``torch.optim``
 segmenter optimiser (its lr replaced by the fixed look-ahead step) take one step on the weighted synthetic +
@@ -39,7 +39,7 @@ def _steer(steer: str, **options: str) -> tuple[Steer, SteerBatch]:
     data = torch.Generator().manual_seed(0)
     config, _ = resolve_preset(GenSegConfig(
         preset="cpu", method="steer", steer=steer, image_size=SIZE, batch_size=2, ndf=2, warmup_iterations=0,
-        pool_size=4, appearance_lr=0.05, weights_lr=0.1, real_augmenter="none", hyper_start=0, **GENERATOR, **RATES,
+        pool_size=4, appearance_lr=0.05, geometry_lr=0.05, weights_lr=0.1, real_augmenter="none", hyper_start=0, **GENERATOR, **RATES,
         **options,
     ), CPU)  # fmt: skip
     generator = Pix2PixGenerator(in_channels=1, out_channels=3, dropout=0.0, **GENERATOR).double()
@@ -48,7 +48,7 @@ def _steer(steer: str, **options: str) -> tuple[Steer, SteerBatch]:
         config, TinySegmenter().double(), bce_dice_loss, PairSampler(_pairs(4, data), CPU, 0),
         PairSampler(_pairs(2, data), CPU, 1), create("augmenters", "combine"), generator, discriminator,
     ), steer_variables("steer", steer))  # fmt: skip
-    for module in (method.appearance, method.pool):
+    for module in (method.appearance, method.geometry, method.pool):
         if module is not None:
             module.double()
     method.step(0)
@@ -79,13 +79,16 @@ def _lookahead_val_loss(method: Steer, batch: SteerBatch, *, upper: list[Tensor]
         synthetic = from_tanh_range(copies.gan.generator(to_tanh_range(pairs.aug_masks)))
         copies.gan.generator.train()
     real, real_masks = pairs.real_pairs()
+    masks = pairs.aug_masks
     if batch.draw is not None:
         synthetic = copies.appearance(synthetic, batch.draw)
+    if batch.geometry_draw is not None:
+        synthetic, masks = copies.geometry(synthetic, masks, batch.geometry_draw)
     if batch.real_draw is not None:
         real = copies.appearance(real, batch.real_draw)
     n = synthetic.shape[0]
     logits = seg(torch.cat([synthetic, real]))  # (2B, 1, S, S): one batch, seg_batchnorm=joint
-    each = torch.stack([bce_dice_loss(logits[i : i + 1], pairs.aug_masks[i : i + 1]) for i in range(n)])
+    each = torch.stack([bce_dice_loss(logits[i : i + 1], masks[i : i + 1]) for i in range(n)])
     weights = copies.pool.weights(batch.index) if copies.pool is not None else torch.ones_like(each)
     loss = (weights * each).mean() + copies.seg.gamma * bce_dice_loss(logits[n:], real_masks)
     optimizer.zero_grad()
@@ -101,7 +104,8 @@ def _lookahead_val_loss(method: Steer, batch: SteerBatch, *, upper: list[Tensor]
 
 
 def _all_params(method: Steer) -> list[Tensor]:
-    modules = [method.seg.segmenter, method.gan.generator, method.gan.discriminator, method.appearance, method.pool]
+    modules = [method.seg.segmenter, method.gan.generator, method.gan.discriminator, method.appearance, method.geometry,
+               method.pool]
     return [p for m in modules if m is not None for p in m.parameters()]
 
 
@@ -121,6 +125,21 @@ def test_appearance_and_weights_hypergradient_equals_finite_differences(options)
     weights_used = set(batch.index.tolist())
     assert all(float(expected[n_app + i]) == 0.0 for i in range(4) if i not in weights_used), "unused pairs get none"
     torch.testing.assert_close(grad, expected, rtol=1e-6, atol=1e-6 * float(expected.abs().max()))
+
+
+def test_geometry_hypergradient_alone_and_with_appearance_and_weights_equals_finite_differences():
+    for steer in ("geometry", "appearance,geometry,weights"):
+        method, batch = _steer(steer)
+        assert batch.geometry_draw is not None
+        upper = method.mlo.problem.level("steer").params
+        grad = _flat(method.mlo.solver.hypergradients(batch)["steer"])
+        n_app = len(method.appearance.transforms) if method.appearance is not None else 0
+        n_geo = len(method.geometry.transforms)
+        assert float(grad[n_app : n_app + n_geo].abs().min()) > 0, "every warp magnitude gets a hypergradient"
+        values = _flat(upper)
+        expected = _derivatives(lambda v: _lookahead_val_loss(method, batch, upper=upper, values=v), values,
+                                torch.eye(values.numel(), dtype=torch.float64))
+        torch.testing.assert_close(grad, expected, rtol=1e-6, atol=1e-6 * float(expected.abs().max()))
 
 
 @pytest.mark.parametrize("steer", ["generator", "appearance,generator,arch"])

@@ -3,7 +3,7 @@
 GenSeg's only steered variable, α, cannot change the images (its cell is one convolution, docs/genseg.md).
 Here the upper-level loss (the look-ahead segmenter's loss on validation pairs, or on a held-out fold) reaches
 what the segmenter's synthetic data looks like: a learnable photometric augmentation of the synthetic images
-(``appearance``), a learned weight per synthetic pair of a pool (``weights``), the generator's weights
+(``appearance``), a learnable random warp of the synthetic pairs (``geometry``), a learned weight per synthetic pair of a pool (``weights``), the generator's weights
 (``generator``: GAN loss + ``steer_beta`` x the upper loss) and α (``arch``), chosen with ``--set steer=...``.
 """
 
@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from dgen.errors import ConfigError
-from dgen.steer import LearnableAppearance
+from dgen.steer import LearnableAppearance, LearnableGeometry
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch
@@ -28,6 +28,7 @@ from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_on,
                                                           parse_appearance_transforms)
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
+from dgen_genseg.pipeline.steer.geometry_option import DEFAULT_GEOMETRY_TRANSFORMS, parse_geometry_transforms
 from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
 from dgen_genseg.pipeline.steer.pictures import write_steer_pictures
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
@@ -46,12 +47,13 @@ class Steer:
     2. the conditions: ``b`` pairs of the weighted pool (``steer=weights``; refilled every ``pool_refresh``
        iterations) or the real batch's masks augmented; the synthetic images are the generator's (in
        ``sample_mode``, default eval) through the learnable appearance (``steer=appearance``, one draw per
-       iteration);
+       iteration), image and mask then warped by the learnable geometry (``steer=geometry``, one draw per iteration);
     3. one MLO iteration (:class:`~dgen_genseg.pipeline.steer.step.SteerStep`) whose upper loss is on a
        validation batch, or on the held-out fold (``steer_objective=crossfit``).
 
     The real pairs the segmenter trains on get the ``strong`` classic augmentation unless ``real_augmenter``
-    says otherwise. Log columns add the appearance magnitudes (``app_<transform>``) and the pool's weights
+    says otherwise. Log columns add the appearance and geometry magnitudes (``app_<transform>``, ``geo_<transform>``)
+    and the pool's weights
     (``w_min``, ``w_mean``, ``w_max``); the run directory adds the learned variables and their pictures
     (:mod:`~dgen_genseg.pipeline.steer.saved`, :mod:`~dgen_genseg.pipeline.steer.pictures`).
     """
@@ -73,8 +75,11 @@ class Steer:
         if "appearance" in self.variables:
             self.appearance = LearnableAppearance(parse_appearance_transforms(config.appearance_transforms)).to(device)
             self.appearance_on = parse_appearance_on(config.appearance_on)
-        else:
-            _refuse_appearance_options(config, variables)
+        self.geometry: Optional[LearnableGeometry] = None
+        self.geo_generator = torch.Generator().manual_seed(config.seed + 12)
+        if "geometry" in self.variables:
+            self.geometry = LearnableGeometry(parse_geometry_transforms(config.geometry_transforms)).to(device)
+        _refuse_unsteered_options(config, variables)
         self.pool: Optional[SyntheticPool] = None
         if "weights" in self.variables:
             self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
@@ -84,11 +89,13 @@ class Steer:
             self.crossfit = CrossFit(inputs.train, config.crossfit_folds, config.crossfit_every, seed=config.seed + 10)
         #: the generator renders inside the loss (with gradient) when something steered acts inside it
         self.in_generator = "generator" in self.variables or "arch" in self.variables
-        self.synthesis = Synthesis(self.gan.generator, self.appearance, self.sample_mode)
+        self.synthesis = Synthesis(self.gan.generator, self.appearance, self.sample_mode, self.geometry)
         self.mlo = SteerStep(config, self.variables, self.gan, self.seg, self.updates, self.synthesis, self.pool)
         transforms = self.appearance.transforms if self.appearance is not None else ()
+        warps = self.geometry.transforms if self.geometry is not None else ()
         self.columns = tuple(dict.fromkeys((
             "disc", "gen", *self.mlo.columns, *(f"app_{name}" for name in transforms),
+            *(f"geo_{name}" for name in warps),
             *(("w_min", "w_mean", "w_max") if self.pool is not None else ()), "skipped",
         )))
 
@@ -130,7 +137,7 @@ class Steer:
 
     def sample_batch(self, iteration: int) -> SteerBatch:
         """A fresh iteration's data at ``iteration`` (after the warm-up) as :meth:`step` draws it (real, upper
-        and GAN pairs, conditions, appearance draw), without a GAN step, and from the current pool (never
+        and GAN pairs, conditions, appearance and geometry draws), without a GAN step, and from the current pool (never
         refilled here): what measuring the hypergradient's noise at fixed variables needs
         (``benchmarks/hypergrad_noise.py``). It advances the random streams and, with ``sample_mode=train``,
         the generator's BatchNorm statistics; no learned variable or optimiser state changes.
@@ -173,18 +180,23 @@ class Steer:
         self.gan.train_mode()
         pairs = GenSegBatch(images, masks, conditions, *upper, seg_images, seg_masks, *gan_pairs)
         real = pairs.real_pairs()[0]  # (B, C, H, W): the segmenter's real images
-        draws = {}
+        draws = {}  # drawn on the CPU (where the generators live), then moved to the data's device
         for target, like in (("synthetic", conditions), ("real", real)):  # synthetic first: its stream as before
             if self.appearance is not None and target in self.appearance_on:
                 draws[target] = self.appearance.draw(like.shape[0], real.shape[1], *like.shape[-2:],
-                                                     generator=self.app_generator, device=real.device, dtype=real.dtype)
-        return SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"))
+                                                     generator=self.app_generator, dtype=real.dtype).to(real.device)
+        warp = None
+        if self.geometry is not None:
+            warp = self.geometry.draw(conditions.shape[0], generator=self.geo_generator, dtype=real.dtype).to(real.device)
+        return SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"), warp)
 
     def _variables(self) -> dict[str, float]:
-        """The current appearance magnitudes and the pool's weight range, as log entries."""
+        """The current appearance and geometry magnitudes and the pool's weight range, as log entries."""
         values: dict[str, float] = {}
         if self.appearance is not None:
             values.update({f"app_{k}": float(v.detach()) for k, v in self.appearance.magnitudes().items()})
+        if self.geometry is not None:
+            values.update({f"geo_{k}": float(v.detach()) for k, v in self.geometry.magnitudes().items()})
         if self.pool is not None:
             weights = self.pool.utility()
             values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
@@ -194,6 +206,8 @@ class Steer:
         parts = {**self.gan.saved(), **self.mlo.saved()}
         if self.appearance is not None:
             parts.update(appearance=self.appearance, app_generator=self.app_generator)
+        if self.geometry is not None:
+            parts.update(geometry=self.geometry, geo_generator=self.geo_generator)
         if self.pool is not None:
             parts.update(self.pool.state())
         if self.crossfit is not None:
@@ -207,17 +221,21 @@ class Steer:
         self.gan.write_artifacts(
             run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
         )
-        write_steer_pictures(run_dir, self.gan.generator, self.sample_mode, self.appearance, self.pool, seed=seed)
+        write_steer_pictures(run_dir, self.gan.generator, self.sample_mode, self.appearance, self.pool, seed=seed,
+                             geometry=self.geometry)
 
 
-def _refuse_appearance_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:
-    """A run that does not steer the appearance must leave its options at their defaults.
+def _refuse_unsteered_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:
+    """A run that does not steer the appearance (the geometry) must leave its transforms and targets at their
+    defaults.
 
     Raises:
-        ConfigError: ``appearance_transforms`` or ``appearance_on`` set, naming it and the fix.
+        ConfigError: ``appearance_transforms``, ``appearance_on`` or ``geometry_transforms`` set, naming it and the fix.
     """
-    for name, default in (("appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS), ("appearance_on", "synthetic")):
+    for variable, name, default in (("appearance", "appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS),
+                                    ("appearance", "appearance_on", "synthetic"),
+                                    ("geometry", "geometry_transforms", DEFAULT_GEOMETRY_TRANSFORMS)):
         value = getattr(config, name)
-        if value != default:
-            raise ConfigError(f"{name}={value!r} is read only when appearance is steered, and this run steers "
-                              f"{'+'.join(variables)}; add appearance to steer or drop the option.")
+        if variable not in variables and value != default:
+            raise ConfigError(f"{name}={value!r} is read only when {variable} is steered, and this run steers "
+                              f"{'+'.join(variables)}; add {variable} to steer or drop the option.")

@@ -1,13 +1,13 @@
 """The ``steer`` method's levels in dgen's MLO form.
 
-- ``steer`` (upper, ``direct=False``): the variables chosen with the option ``steer`` among the appearance
-  magnitudes, the pool's weights and α; loss = segmentation loss of the look-ahead segmenter S' on the
+- ``steer`` (upper, ``direct=False``): the variables chosen with the option ``steer`` among the appearance and
+  geometry magnitudes, the pool's weights and α; loss = segmentation loss of the look-ahead segmenter S' on the
   upper pairs (validation, or the held-out fold) — :class:`~dgen_genseg.pipeline.levels.ArchLevel`'s loss.
 - ``gen`` (only with ``steer=generator``; ``direct=True`` and ``lower=("seg",)``): the generator's weights;
   loss = its pix2pix loss + ``steer_beta`` x the upper loss at S' (the images themselves are steered). In an
   iteration without a hypergradient (``hyper_every``) it is its pix2pix loss alone.
 - ``seg``: the segmenter; loss = weighted segmentation loss on the synthetic pairs (the generator's images
-  of the conditions, through the learnable appearance) + γ · loss on the real pairs (through it too with
+  of the conditions, through the learnable appearance; image and mask warped by the learnable geometry) + γ · loss on the real pairs (through it too with
   ``appearance_on`` naming real).
 """
 
@@ -19,7 +19,7 @@ from typing import Optional
 from torch import Tensor, nn
 
 from dgen.mlo import Context, Level
-from dgen.steer import AppearanceDraw
+from dgen.steer import AppearanceDraw, GeometryDraw
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.levels import GenSegBatch, SegLoss, pix2pix_generator_loss, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
@@ -40,6 +40,7 @@ class SteerBatch:
         draw: the appearance's random draw of the synthetic images for this iteration; None without
             ``steer=appearance`` or when ``appearance_on`` leaves them out.
         real_draw: its draw of the segmenter's real images (``appearance_on`` with real); else None.
+        geometry_draw: the geometry's random draw of the synthetic pairs; None without ``steer=geometry``.
     """
 
     pairs: GenSegBatch
@@ -47,6 +48,7 @@ class SteerBatch:
     rendered: Optional[Tensor] = None
     draw: Optional[AppearanceDraw] = None
     real_draw: Optional[AppearanceDraw] = None
+    geometry_draw: Optional[GeometryDraw] = None
 
     @property
     def val_images(self) -> Tensor:
@@ -60,16 +62,20 @@ class SteerBatch:
 
 
 class Synthesis:
-    """The synthetic images of a batch: the generator's (in ``sample_mode``) through the learnable appearance.
+    """The synthetic pairs of a batch: the generator's images (in ``sample_mode``) through the learnable appearance,
+    and with their conditions, warped by the learnable geometry.
 
     Args:
         generator: masks in [-1, 1] -> images in [-1, 1].
         appearance: a :class:`dgen.steer.LearnableAppearance`, or None.
         sample_mode: the generator's mode when it renders.
+        geometry: a :class:`dgen.steer.LearnableGeometry`, or None.
     """
 
-    def __init__(self, generator: nn.Module, appearance: Optional[nn.Module], sample_mode: SampleMode) -> None:
+    def __init__(self, generator: nn.Module, appearance: Optional[nn.Module], sample_mode: SampleMode,
+                 geometry: Optional[nn.Module] = None) -> None:
         self.generator, self.appearance, self.sample_mode = generator, appearance, sample_mode
+        self.geometry = geometry
 
     def images(self, ctx: Context, batch: SteerBatch) -> Tensor:
         """``(B, C, H, W)`` in [0, 1], differentiable in whatever ``ctx`` varies."""
@@ -80,6 +86,14 @@ class Synthesis:
         if self.appearance is not None and batch.draw is not None:
             images = ctx.call(self.appearance, images, batch.draw)
         return images
+
+    def pairs(self, ctx: Context, batch: SteerBatch) -> tuple[Tensor, Tensor]:
+        """The synthetic images ``(B, C, H, W)`` (:meth:`images`) and their masks ``(B, 1, H, W)``, both warped by
+        the geometry when the batch has a ``geometry_draw`` (differentiable in its magnitudes; soft mask edges)."""
+        images, masks = self.images(ctx, batch), batch.pairs.aug_masks
+        if self.geometry is not None and batch.geometry_draw is not None:
+            images, masks = ctx.call(self.geometry, images, masks, batch.geometry_draw)
+        return images, masks
 
     def real_pairs(self, ctx: Context, batch: SteerBatch) -> GenSegBatch:
         """``batch.pairs`` with the segmenter's real images through the appearance when the batch has a
@@ -103,10 +117,11 @@ class SteerSegLevel(Level):
         self.weights, self.separate_batchnorm = weights, separate_batchnorm
 
     def loss(self, ctx: Context, batch: SteerBatch) -> Tensor:
-        synthetic = self.synthesis.images(ctx, batch)
+        synthetic, masks = self.synthesis.pairs(ctx, batch)
         weights = None if self.weights is None or batch.index is None else ctx.call(self.weights, batch.index)
+        pairs = replace(self.synthesis.real_pairs(ctx, batch), aug_masks=masks)
         return synthetic_plus_real_loss(
-            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, self.synthesis.real_pairs(ctx, batch), self.gamma,
+            lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, pairs, self.gamma,
             separate_batchnorm=self.segmenter if self.separate_batchnorm else None, weights=weights,
         )
 

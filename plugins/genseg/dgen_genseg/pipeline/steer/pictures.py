@@ -2,7 +2,8 @@
 
 - ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights``);
 - ``appearance.png``: the learned appearance magnitudes over the run, from ``log.csv``'s ``app_<transform>``
-  columns (``steer=appearance``).
+  columns (``steer=appearance``);
+- ``geometry.png``: the learned geometry magnitudes, from its ``geo_<transform>`` columns (``steer=geometry``).
 """
 
 from __future__ import annotations
@@ -15,33 +16,36 @@ import torch
 from torch import Tensor, nn
 
 from dgen.rundir import LOG_FILE
-from dgen.steer import LearnableAppearance
+from dgen.steer import LearnableAppearance, LearnableGeometry
 from dgen_genseg.pipeline.curves import read_log
 from dgen_genseg.pipeline.figures import DPI, Column, save_figure, tile_grid
 from dgen_genseg.pipeline.sample_mode import SampleMode, render
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
-from dgen_genseg.pipeline.steer.saved import save_appearance, save_pool
-from dgen_genseg.rundir import APPEARANCE_PICTURE, UTILITY_PICTURE
+from dgen_genseg.pipeline.steer.saved import save_magnitudes, save_pool
+from dgen_genseg.rundir import APPEARANCE_PICTURE, GEOMETRY_PICTURE, UTILITY_PICTURE
 
-__all__ = ["UTILITY_PICTURE", "APPEARANCE_PICTURE", "write_steer_pictures", "appearance_figure", "rendered_pairs"]
+__all__ = ["UTILITY_PICTURE", "APPEARANCE_PICTURE", "GEOMETRY_PICTURE", "write_steer_pictures", "magnitude_figure",
+           "rendered_pairs"]
 
 _SHOWN = 6  # pairs of each end of the utility ranking
 
 
 def write_steer_pictures(
     run_dir: Path, generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
-    pool: Optional[SyntheticPool], *, seed: int,
+    pool: Optional[SyntheticPool], *, seed: int, geometry: Optional[LearnableGeometry] = None,
 ) -> None:
     """Save the learned variables (:mod:`.saved`) and draw the pictures of the module docstring that the run's
     steered variables have."""
     if pool is not None:
         save_pool(run_dir, pool)
         _save_utility(run_dir / UTILITY_PICTURE, generator, mode, appearance, pool.masks, pool.utility(), seed=seed)
-    if appearance is not None:
-        save_appearance(run_dir, appearance)
-        figure = appearance_figure(read_log(run_dir / LOG_FILE))
-        if figure is not None:
-            save_figure(figure, run_dir / APPEARANCE_PICTURE)
+    for module, prefix, what, picture in ((appearance, "app_", "appearance", APPEARANCE_PICTURE),
+                                          (geometry, "geo_", "geometry", GEOMETRY_PICTURE)):
+        if module is not None:
+            save_magnitudes(run_dir, module)
+            figure = magnitude_figure(read_log(run_dir / LOG_FILE), prefix, f"learned {what} magnitudes")
+            if figure is not None:
+                save_figure(figure, run_dir / picture)
 
 
 @torch.no_grad()
@@ -53,8 +57,8 @@ def rendered_pairs(generator: nn.Module, mode: SampleMode, appearance: Optional[
     if appearance is None:
         return images
     n, c, h, w = images.shape
-    draw = appearance.draw(n, c, h, w, generator=torch.Generator().manual_seed(seed), device=images.device,
-                           dtype=images.dtype)
+    draw = appearance.draw(n, c, h, w, generator=torch.Generator().manual_seed(seed), dtype=images.dtype)
+    draw = draw.to(images.device)  # drawn on the CPU generator
     return appearance(images, draw)
 
 
@@ -73,11 +77,12 @@ def _save_utility(path: Path, generator: nn.Module, mode: SampleMode, appearance
                 path)
 
 
-def appearance_figure(log: dict[str, np.ndarray]) -> Any | None:
-    """The ``app_<transform>`` columns of a log against the iteration, one line each (None without such columns)."""
+def magnitude_figure(log: dict[str, np.ndarray], prefix: str, title: str) -> Any | None:
+    """The ``<prefix><transform>`` columns of a log against the iteration, one line each (None without such
+    columns)."""
     from matplotlib.figure import Figure
 
-    names = [name for name in log if name.startswith("app_")]
+    names = [name for name in log if name.startswith(prefix)]
     if not names:
         return None
     fig = Figure(figsize=(7.0, 4.0), dpi=DPI)
@@ -85,10 +90,10 @@ def appearance_figure(log: dict[str, np.ndarray]) -> Any | None:
     x = log["iteration"]
     for name in names:
         kept = ~np.isnan(log[name])
-        ax.plot(x[kept], log[name][kept], label=name.removeprefix("app_"))
+        ax.plot(x[kept], log[name][kept], label=name.removeprefix(prefix))
     ax.set_xlabel("iteration")
     ax.set_ylabel("magnitude")
-    ax.set_title("learned appearance magnitudes")
+    ax.set_title(title)
     ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

@@ -2,7 +2,9 @@
 
 - ``synthetic_pool.safetensors``: the last pool's conditions ``masks`` ``(P, 1, S, S)``, learned ``weights`` ``(P,)``
   (each pair's utility) and ``sources`` ``(P,)`` (the training index each mask was augmented from);
-- ``appearance.safetensors``: the learned appearance module; ``appearance.json``: its magnitudes, for people.
+- ``appearance.safetensors``: the learned appearance module; ``appearance.json``: its magnitudes, for people;
+- ``geometry.safetensors``, ``geometry.json``: the same of the learned geometry (``steer=geometry``; ``dgen generate``
+  does not apply it: a warp of the training pairs, like the classic augmenters, not part of what the generator makes).
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from torch import Tensor
 
 from dgen.checkpoint import load_weights, save_weights
 from dgen.errors import ConfigError, DataError
-from dgen.steer import LearnableAppearance
+from dgen.steer import LearnableAppearance, LearnableGeometry
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
-from dgen_genseg.rundir import APPEARANCE_FILE, APPEARANCE_WEIGHTS, POOL_FILE
+from dgen_genseg.rundir import APPEARANCE_FILE, APPEARANCE_WEIGHTS, GEOMETRY_FILE, GEOMETRY_WEIGHTS, POOL_FILE
 
-__all__ = ["POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "LearnedPool", "save_pool", "save_appearance",
-           "read_pool", "read_appearance"]
-
+__all__ = ["POOL_FILE", "APPEARANCE_WEIGHTS", "APPEARANCE_FILE", "GEOMETRY_WEIGHTS", "GEOMETRY_FILE", "LearnedPool",
+           "save_pool", "save_magnitudes", "read_pool", "read_appearance"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,14 @@ def save_pool(run_dir: Path, pool: SyntheticPool) -> None:
     save_weights(run_dir / POOL_FILE, {"masks": pool.masks, "weights": pool.utility(), "sources": pool.sources})
 
 
-def save_appearance(run_dir: Path, appearance: LearnableAppearance) -> None:
-    """Write the appearance module and its magnitudes (``APPEARANCE_WEIGHTS``, ``APPEARANCE_FILE``)."""
-    save_weights(run_dir / APPEARANCE_WEIGHTS, appearance.state_dict())
-    magnitudes = {name: float(value.detach()) for name, value in appearance.magnitudes().items()}
-    (run_dir / APPEARANCE_FILE).write_text(json.dumps({"magnitudes": magnitudes}, indent=2) + "\n")
+def save_magnitudes(run_dir: Path, module: LearnableAppearance | LearnableGeometry) -> None:
+    """Write a learned appearance or geometry module and its magnitudes (``APPEARANCE_WEIGHTS`` and
+    ``APPEARANCE_FILE``, or ``GEOMETRY_WEIGHTS`` and ``GEOMETRY_FILE``)."""
+    weights, readable = ((APPEARANCE_WEIGHTS, APPEARANCE_FILE) if isinstance(module, LearnableAppearance)
+                         else (GEOMETRY_WEIGHTS, GEOMETRY_FILE))
+    save_weights(run_dir / weights, module.state_dict())
+    magnitudes = {name: float(value.detach()) for name, value in module.magnitudes().items()}
+    (run_dir / readable).write_text(json.dumps({"magnitudes": magnitudes}, indent=2) + "\n")
 
 
 def read_pool(run_dir: Path, device: torch.device) -> Optional[LearnedPool]:

@@ -26,19 +26,19 @@ __all__ = ["SteerStep", "STEER_HYPER_START"]
 #: hypergradient (through a fresh segmenter it is 30-2400x the later ones and freezes Adam's steps for the run)
 STEER_HYPER_START = 8
 
-_STEER_ADVICE = ("lower the steered variables' learning rates (appearance_lr, weights_lr, arch_lr) in a new run, "
+_STEER_ADVICE = ("lower the steered variables' learning rates (appearance_lr, geometry_lr, weights_lr, arch_lr) in a new run, "
                  "or skip such steps with --set nan_policy=skip")
 
 
 @final
 class SteerStep:
-    """The levels ``steer`` (if any of appearance, weights, arch is steered), ``gen`` (if the generator is) and
+    """The levels ``steer`` (if any of appearance, geometry, weights, arch is steered), ``gen`` (if the generator is) and
     ``seg``, and the solver (option ``solver``, with ``nan_policy``, ``reuse_grads``, ``hyper_every``,
     ``hyper_start`` and, for ``unroll``, ``backend``).
 
     The ``steer`` level's Adam (betas (0.5, 0.999)) has one parameter group per steered variable: the
-    appearance magnitudes (lr ``appearance_lr``), the pool's weight logits (``weights_lr``) and α (``arch_lr``,
-    weight decay ``arch_weight_decay``). The segmenter looks ahead with a fixed step: ``lookahead_lr``, else
+    appearance magnitudes (lr ``appearance_lr``), the geometry magnitudes (``geometry_lr``), the pool's weight
+    logits (``weights_lr``) and α (``arch_lr``, weight decay ``arch_weight_decay``). The segmenter looks ahead with a fixed step: ``lookahead_lr``, else
     the preset's initial ``seg_lr`` (never the scheduler's decayed one).
     """
 
@@ -51,6 +51,8 @@ class SteerStep:
         groups = []
         if synthesis.appearance is not None:
             groups.append({"params": list(synthesis.appearance.parameters()), "lr": c.appearance_lr})
+        if synthesis.geometry is not None:
+            groups.append({"params": list(synthesis.geometry.parameters()), "lr": c.geometry_lr})
         if pool is not None:
             groups.append({"params": list(pool.weights.parameters()), "lr": c.weights_lr})
         if "arch" in variables:

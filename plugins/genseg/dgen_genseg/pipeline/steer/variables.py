@@ -7,9 +7,10 @@ from dgen_genseg.choice_list import parse_choice_list
 
 __all__ = ["STEER_VARIABLES", "DEFAULT_STEER", "parse_steer", "steer_variables"]
 
-#: appearance: a learnable photometric augmentation of the synthetic images; weights: a learned weight per
+#: appearance: a learnable photometric augmentation of the synthetic images; geometry: a learnable random
+#: similarity warp of the synthetic pairs (image and mask together); weights: a learned weight per
 #: synthetic pair of a pool; generator: the generator's weights; arch: the generator's alpha.
-STEER_VARIABLES = ("appearance", "weights", "generator", "arch")
+STEER_VARIABLES = ("appearance", "geometry", "weights", "generator", "arch")
 #: the option's default (``GenSegConfig.steer``): all three variables that shape the data, the best of the
 #: seed-0 screen by validation Dice (docs/results.md)
 DEFAULT_STEER = "appearance,weights,generator"
