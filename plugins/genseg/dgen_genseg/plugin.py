@@ -90,8 +90,8 @@ def register_methods(register: Register) -> None:
     register("steer", Steer.build, pipeline="genseg", generator="pix2pix", family=True, bare=True,
              reads=(*_GAN_READS, "lookahead_lr", "hyper_every", "hyper_start", "upper_batch", *STEER_OPTIONS),
              sample_mode=Steer.default_sample_mode,
-             description="the upper-level loss steers the synthetic data: appearance, geometry, pair weights, generator, alpha "
-                         "(--set steer=..., or name them: steer:appearance+weights)")
+             description="the upper-level loss steers the synthetic data: appearance, geometry, pair weights, generator, "
+                         "alpha (--set steer=..., or name them: steer:appearance+weights)")
 
 
 @hookimpl

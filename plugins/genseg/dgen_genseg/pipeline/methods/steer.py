@@ -3,8 +3,9 @@
 GenSeg's only steered variable, α, cannot change the images (its cell is one convolution, docs/genseg.md).
 Here the upper-level loss (the look-ahead segmenter's loss on validation pairs, or on a held-out fold) reaches
 what the segmenter's synthetic data looks like: a learnable photometric augmentation of the synthetic images
-(``appearance``), a learnable random warp of the synthetic pairs (``geometry``), a learned weight per synthetic pair of a pool (``weights``), the generator's weights
-(``generator``: GAN loss + ``steer_beta`` x the upper loss) and α (``arch``), chosen with ``--set steer=...``.
+(``appearance``), a learnable random warp of the synthetic pairs (``geometry``), a learned weight per synthetic
+pair of a pool (``weights``), the generator's weights (``generator``: GAN loss + ``steer_beta`` x the upper loss)
+and α (``arch``), chosen with ``--set steer=...``.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ class Steer:
                                                      generator=self.app_generator, dtype=real.dtype).to(real.device)
         warp = None
         if self.geometry is not None:
-            warp = self.geometry.draw(conditions.shape[0], generator=self.geo_generator, dtype=real.dtype).to(real.device)
+            warp = self.geometry.draw(conditions.shape[0], generator=self.geo_generator, dtype=real.dtype)
+            warp = warp.to(real.device)
         return SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"), warp)
 
     def _variables(self) -> dict[str, float]:

@@ -7,8 +7,8 @@
   loss = its pix2pix loss + ``steer_beta`` x the upper loss at S' (the images themselves are steered). In an
   iteration without a hypergradient (``hyper_every``) it is its pix2pix loss alone.
 - ``seg``: the segmenter; loss = weighted segmentation loss on the synthetic pairs (the generator's images
-  of the conditions, through the learnable appearance; image and mask warped by the learnable geometry) + γ · loss on the real pairs (through it too with
-  ``appearance_on`` naming real).
+  of the conditions, through the learnable appearance; image and mask warped by the learnable geometry) + γ ·
+  loss on the real pairs (through the appearance too with ``appearance_on`` naming real).
 """
 
 from __future__ import annotations
