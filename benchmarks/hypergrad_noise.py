@@ -16,7 +16,7 @@ hypergradient minus the gradient of its own pix2pix loss on the same batch) it p
   signal equals the noise;
 * ``halves``: cosine of the mean of the first and of the second half of the samples (≈ 0: no common
   direction; ≈ 1: a direction every half agrees on);
-* for the appearance, each magnitude's mean hypergradient in units of its standard error (t).
+* for the appearance and the geometry, each magnitude's mean hypergradient in units of its standard error (t).
 
     PYTHONPATH=.:plugins/genseg DGEN_DATA_ROOT=../shared/data python benchmarks/hypergrad_noise.py \\
         --task polyp --n-labeled 40 --config plugins/genseg/recipes/genseg_fixes_cpu.json \\
@@ -69,9 +69,11 @@ class Snapshot:
 
 def measure(method: Steer, iteration: int, samples: int) -> dict[str, Any]:
     """``samples`` hypergradients of ``method`` at ``iteration`` (variables fixed), split by steered variable."""
-    groups: dict[str, list[Tensor]] = {}
-    if method.appearance is not None:
-        groups["appearance"] = list(method.appearance.parameters())
+    groups: dict[str, list[Tensor]] = {}  # in the order of the steer level's parameters (SteerStep's groups)
+    magnitude_modules = {"appearance": method.appearance, "geometry": method.geometry}
+    for name, module in magnitude_modules.items():
+        if module is not None:
+            groups[name] = list(module.parameters())
     if method.pool is not None:
         groups["weights"] = list(method.pool.weights.parameters())
     if "arch" in method.variables:
@@ -102,8 +104,8 @@ def measure(method: Steer, iteration: int, samples: int) -> dict[str, Any]:
         noise = gradient_noise(torch.stack(vectors))
         result[name] = {"dim": noise.dim, "mean_norm": noise.mean_norm, "noise": noise.noise, "snr": noise.snr,
                         "samples": noise.samples_needed, "halves": noise.halves}
-        if name == "appearance":
-            magnitudes = method.appearance.magnitudes()
+        if magnitude_modules.get(name) is not None:
+            magnitudes = magnitude_modules[name].magnitudes()
             result[name]["t"] = dict(zip(magnitudes, noise.t.tolist()))
             result[name]["magnitudes"] = {k: float(v.detach()) for k, v in magnitudes.items()}
     return result

@@ -114,6 +114,9 @@ class GenSegConfig:
         geometry_lr: method steer: learning rate of the geometry magnitudes (steer=geometry).
         geometry_transforms: method steer: the warps of the learnable geometry, comma-separated, of rotate, scale,
             translate (steer=geometry).
+        geometry_on: method steer: what the learnable geometry warps: pairs (the rendered image and its mask; the
+            image is resampled, which smooths it) or conditions (the mask, before the generator renders its image:
+            the generator then runs inside the upper-level loss).
         weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
         pool_refresh: method steer: iterations between refills of the pool (its weights start again at 1).
@@ -188,6 +191,7 @@ class GenSegConfig:
     appearance_on: str = "synthetic"  # steer=appearance: the images it augments: synthetic and/or real
     geometry_lr: float = 0.01
     geometry_transforms: str = DEFAULT_GEOMETRY_TRANSFORMS  # steer=geometry: its warps, comma-separated
+    geometry_on: Literal["pairs", "conditions"] = "pairs"  # steer=geometry: warp the rendered pairs or the conditions
     weights_lr: float = 0.01
     pool_size: int = 64
     pool_refresh: int = 200

@@ -72,12 +72,12 @@ class Tiny:
     values: Mapping[str, str]
     total: int = TOTAL_ITERATIONS
 
-    def run(self, out: Path, **overrides: str) -> dict[str, Any]:
-        """Run the pipeline in this process (one thread, no progress bar) and return its metrics."""
+    def run(self, out: Path, *, device: str = "cpu", **overrides: str) -> dict[str, Any]:
+        """Run the pipeline in this process (one thread, no progress bar) on ``device`` and return its metrics."""
         from dgen.run import run_pipeline
 
         with one_thread():
-            return run_pipeline("genseg", {**self.values, **overrides}, out=out, device="cpu", progress=False).metrics
+            return run_pipeline("genseg", {**self.values, **overrides}, out=out, device=device, progress=False).metrics
 
     def cli(self, *args: str) -> Result:
         """``dgen ARGS`` in this process (plugin commands loaded, one thread)."""

@@ -43,6 +43,17 @@ def test_the_script_reports_each_steered_variables_noise_at_each_point(monkeypat
         assert point["weights"]["dim"] == 6
 
 
+def test_the_geometry_gets_its_own_slice_of_the_steer_hypergradient(monkeypatch, tmp_path):
+    out = tmp_path / "noise.json"
+    _main(monkeypatch, "--method", "steer:appearance+geometry+weights", "--at", "2", "--samples", "4",
+          "--json", str(out))
+    point = json.loads(out.read_text())["points"]["2"]
+    assert set(point) == {"appearance", "geometry", "weights"}
+    assert point["appearance"]["dim"] == len(parse_appearance_transforms(DEFAULT_APPEARANCE_TRANSFORMS))
+    assert point["geometry"]["dim"] == 3 and point["weights"]["dim"] == 6
+    assert set(point["geometry"]["t"]) == set(point["geometry"]["magnitudes"]) == {"rotate", "scale", "translate"}
+
+
 def test_points_outside_the_run_are_refused_with_the_range(monkeypatch):
     with pytest.raises(SystemExit, match=r"--at \[0, 99\]: no point in 1\.\.6"):
         _main(monkeypatch, "--at", "0", "99")

@@ -200,7 +200,8 @@ def test_other_methods_refuse_steer_options(tiny, tmp_path):
 
 @pytest.mark.parametrize("option, variable", [({"appearance_transforms": "blur"}, "appearance"),
                                               ({"appearance_on": "real"}, "appearance"),
-                                              ({"geometry_transforms": "rotate"}, "geometry")])
+                                              ({"geometry_transforms": "rotate"}, "geometry"),
+                                              ({"geometry_on": "conditions"}, "geometry")])
 def test_transform_options_without_their_variable_are_refused(tiny, tmp_path, option, variable):
     result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
                       "--method", "steer:weights", *tiny.set_args(**option))
@@ -226,23 +227,31 @@ def test_the_geometry_warps_synthetic_pairs_learns_its_magnitudes_and_leaves_the
         GenSegConfig(geometry_transforms="rotation")
 
 
-def test_the_geometry_moves_a_synthetic_image_and_its_mask_together(tiny):
-    """The pairs the segmenter trains on: the rendered images and their conditions warped by one draw."""
+@pytest.mark.parametrize("geometry_on", ["pairs", "conditions"])
+def test_the_geometry_moves_a_synthetic_image_and_its_mask_together(tiny, geometry_on):
+    """pairs: the rendered image and its mask warped by one draw; conditions: the mask warped, and the image the
+    generator renders from it (nothing rendered ahead)."""
     from test_fixes_wired import _method
 
     from dgen.mlo import Context
     from dgen_genseg.pipeline.steer.levels import SteerBatch
 
-    method = _method(tiny, method="steer", steer="geometry", hyper_start="0")
+    method = _method(tiny, method="steer", steer="geometry", hyper_start="0", geometry_on=geometry_on)
     method.step(int(tiny.values["warmup_iterations"]))
     with torch.no_grad():
         for raw in method.geometry.raw.values():
             raw.fill_(3.0)  # large warps
     batch = method.sample_batch(int(tiny.values["warmup_iterations"]) + 1)
     assert batch.geometry_draw is not None and batch.geometry_draw.batch == batch.pairs.aug_masks.shape[0]
-    images, masks = method.synthesis.pairs(Context(), batch)
-    plain = method.synthesis.images(Context(), SteerBatch(batch.pairs, batch.index, batch.rendered))
-    expected = method.geometry(plain, batch.pairs.aug_masks, batch.geometry_draw)
+    assert (batch.rendered is None) == (geometry_on == "conditions")
+    with torch.no_grad():
+        images, masks = method.synthesis.pairs(Context(), batch)
+        if geometry_on == "pairs":
+            plain = method.synthesis.images(Context(), SteerBatch(batch.pairs, batch.index, batch.rendered))
+            expected = method.geometry(plain, batch.pairs.aug_masks, batch.geometry_draw)
+        else:
+            warped, _ = method.geometry(batch.pairs.aug_masks, batch.pairs.aug_masks[:, :0], batch.geometry_draw)
+            expected = method.synthesis.images(Context(), batch, warped), warped
     torch.testing.assert_close(images, expected[0])
     torch.testing.assert_close(masks, expected[1])
     assert not torch.allclose(masks, batch.pairs.aug_masks), "the masks are warped, not the images alone"
@@ -258,6 +267,19 @@ def test_appearance_on_the_real_pairs_is_steered_through_them(tiny, tmp_path):
         assert _number(steered[0][name]) != _number(steered[-1][name]), name
     with pytest.raises(ConfigError, match="unknown target 'reel'. Did you mean 'real'"):
         GenSegConfig(appearance_on="synthetic,reel")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_every_steered_variable_runs_on_cuda(tiny, tmp_path):
+    """The random draws come from CPU generators and move to the data's device (a CPU generator asked for CUDA
+    numbers fails); every variable, the real pairs' appearance and the geometry included."""
+    run = tmp_path / "run"
+    metrics = tiny.run(run, device="cuda", method="steer", steer="appearance,geometry,weights,generator,arch",
+                       appearance_on="synthetic,real", **POOL)
+    assert metrics["device"].startswith("cuda") and math.isfinite(metrics["val"]["dice"])
+    for name in ("appearance.png", "geometry.png", "utility.png"):
+        assert (run / name).is_file(), name
 
 
 def test_weights_of_one_give_the_unweighted_loss():

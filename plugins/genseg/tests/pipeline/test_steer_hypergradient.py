@@ -72,17 +72,20 @@ def _lookahead_val_loss(method: Steer, batch: SteerBatch, *, upper: list[Tensor]
     for group in optimizer.param_groups:
         group["lr"] = copies.config.lookahead_lr or copies.config.seg_lr
     pairs = batch.pairs
+    masks = pairs.aug_masks
+    warp = batch.geometry_draw is not None
+    if warp and copies.config.geometry_on == "conditions":  # the mask warped, the image rendered from it
+        masks, _ = copies.geometry(masks, masks[:, :0], batch.geometry_draw)
     if batch.rendered is not None:
         synthetic = batch.rendered
     else:
         copies.gan.generator.train(copies.sample_mode == "train")
-        synthetic = from_tanh_range(copies.gan.generator(to_tanh_range(pairs.aug_masks)))
+        synthetic = from_tanh_range(copies.gan.generator(to_tanh_range(masks)))
         copies.gan.generator.train()
     real, real_masks = pairs.real_pairs()
-    masks = pairs.aug_masks
     if batch.draw is not None:
         synthetic = copies.appearance(synthetic, batch.draw)
-    if batch.geometry_draw is not None:
+    if warp and copies.config.geometry_on == "pairs":  # the rendered image and its mask warped together
         synthetic, masks = copies.geometry(synthetic, masks, batch.geometry_draw)
     if batch.real_draw is not None:
         real = copies.appearance(real, batch.real_draw)
@@ -127,10 +130,11 @@ def test_appearance_and_weights_hypergradient_equals_finite_differences(options)
     torch.testing.assert_close(grad, expected, rtol=1e-6, atol=1e-6 * float(expected.abs().max()))
 
 
-def test_geometry_hypergradient_alone_and_with_appearance_and_weights_equals_finite_differences():
+@pytest.mark.parametrize("geometry_on", ["pairs", "conditions"])
+def test_geometry_hypergradient_alone_and_with_appearance_and_weights_equals_finite_differences(geometry_on):
     for steer in ("geometry", "appearance,geometry,weights"):
-        method, batch = _steer(steer)
-        assert batch.geometry_draw is not None
+        method, batch = _steer(steer, geometry_on=geometry_on)
+        assert batch.geometry_draw is not None and (batch.rendered is None) == (geometry_on == "conditions")
         upper = method.mlo.problem.level("steer").params
         grad = _flat(method.mlo.solver.hypergradients(batch)["steer"])
         n_app = len(method.appearance.transforms) if method.appearance is not None else 0

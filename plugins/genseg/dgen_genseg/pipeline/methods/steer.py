@@ -89,8 +89,11 @@ class Steer:
         if config.steer_objective == "crossfit":
             self.crossfit = CrossFit(inputs.train, config.crossfit_folds, config.crossfit_every, seed=config.seed + 10)
         #: the generator renders inside the loss (with gradient) when something steered acts inside it
-        self.in_generator = "generator" in self.variables or "arch" in self.variables
-        self.synthesis = Synthesis(self.gan.generator, self.appearance, self.sample_mode, self.geometry)
+        #: (the geometry too when it warps the conditions the generator renders from)
+        self.in_generator = ("generator" in self.variables or "arch" in self.variables
+                             or (self.geometry is not None and config.geometry_on == "conditions"))
+        self.synthesis = Synthesis(self.gan.generator, self.appearance, self.sample_mode, self.geometry,
+                                   config.geometry_on)
         self.mlo = SteerStep(config, self.variables, self.gan, self.seg, self.updates, self.synthesis, self.pool)
         transforms = self.appearance.transforms if self.appearance is not None else ()
         warps = self.geometry.transforms if self.geometry is not None else ()
@@ -232,11 +235,13 @@ def _refuse_unsteered_options(config: GenSegConfig, variables: tuple[str, ...]) 
     defaults.
 
     Raises:
-        ConfigError: ``appearance_transforms``, ``appearance_on`` or ``geometry_transforms`` set, naming it and the fix.
+        ConfigError: ``appearance_transforms``, ``appearance_on``, ``geometry_transforms`` or ``geometry_on`` set,
+            naming it and the fix.
     """
     for variable, name, default in (("appearance", "appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS),
                                     ("appearance", "appearance_on", "synthetic"),
-                                    ("geometry", "geometry_transforms", DEFAULT_GEOMETRY_TRANSFORMS)):
+                                    ("geometry", "geometry_transforms", DEFAULT_GEOMETRY_TRANSFORMS),
+                                    ("geometry", "geometry_on", "pairs")):
         value = getattr(config, name)
         if variable not in variables and value != default:
             raise ConfigError(f"{name}={value!r} is read only when {variable} is steered, and this run steers "

@@ -24,7 +24,11 @@ from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.levels import GenSegBatch, SegLoss, pix2pix_generator_loss, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
 
-__all__ = ["SteerBatch", "Synthesis", "SteerSegLevel", "SteeredGenLevel"]
+__all__ = ["GEOMETRY_TARGETS", "SteerBatch", "Synthesis", "SteerSegLevel", "SteeredGenLevel"]
+
+#: what the learnable geometry warps: pairs (the rendered image and its mask: the image is resampled, which smooths
+#: it) or conditions (the mask, before the generator renders the image from it)
+GEOMETRY_TARGETS = ("pairs", "conditions")
 
 
 @dataclass(frozen=True)
@@ -63,35 +67,47 @@ class SteerBatch:
 
 class Synthesis:
     """The synthetic pairs of a batch: the generator's images (in ``sample_mode``) through the learnable appearance,
-    and with their conditions, warped by the learnable geometry.
+    with their conditions; the learnable geometry warps the rendered pairs (``geometry_on="pairs"``) or the
+    conditions before the generator renders them (``"conditions"``).
 
     Args:
         generator: masks in [-1, 1] -> images in [-1, 1].
         appearance: a :class:`dgen.steer.LearnableAppearance`, or None.
         sample_mode: the generator's mode when it renders.
         geometry: a :class:`dgen.steer.LearnableGeometry`, or None.
+        geometry_on: ``"pairs"`` or ``"conditions"`` (see :data:`GEOMETRY_TARGETS`).
     """
 
     def __init__(self, generator: nn.Module, appearance: Optional[nn.Module], sample_mode: SampleMode,
-                 geometry: Optional[nn.Module] = None) -> None:
+                 geometry: Optional[nn.Module] = None, geometry_on: str = "pairs") -> None:
         self.generator, self.appearance, self.sample_mode = generator, appearance, sample_mode
-        self.geometry = geometry
+        self.geometry, self.geometry_on = geometry, geometry_on
 
-    def images(self, ctx: Context, batch: SteerBatch) -> Tensor:
-        """``(B, C, H, W)`` in [0, 1], differentiable in whatever ``ctx`` varies."""
-        images = batch.rendered
+    def images(self, ctx: Context, batch: SteerBatch, masks: Optional[Tensor] = None) -> Tensor:
+        """The images ``(B, C, H, W)`` in [0, 1] of the batch's conditions (``batch.rendered`` when it has them), or
+        of ``masks`` ``(B, 1, H, W)`` rendered here, through the appearance; differentiable in whatever ``ctx``
+        varies."""
+        images = batch.rendered if masks is None else None
         if images is None:
+            conditions = batch.pairs.aug_masks if masks is None else masks
             with generator_mode(self.generator, self.sample_mode):
-                images = from_tanh_range(ctx.call(self.generator, to_tanh_range(batch.pairs.aug_masks)))
+                images = from_tanh_range(ctx.call(self.generator, to_tanh_range(conditions)))
         if self.appearance is not None and batch.draw is not None:
             images = ctx.call(self.appearance, images, batch.draw)
         return images
 
     def pairs(self, ctx: Context, batch: SteerBatch) -> tuple[Tensor, Tensor]:
-        """The synthetic images ``(B, C, H, W)`` (:meth:`images`) and their masks ``(B, 1, H, W)``, both warped by
-        the geometry when the batch has a ``geometry_draw`` (differentiable in its magnitudes; soft mask edges)."""
-        images, masks = self.images(ctx, batch), batch.pairs.aug_masks
-        if self.geometry is not None and batch.geometry_draw is not None:
+        """The synthetic images ``(B, C, H, W)`` and their masks ``(B, 1, H, W)``. With a ``geometry_draw`` in the
+        batch: the rendered image and its mask warped together (``pairs``: the image is resampled), or the mask
+        warped and the image rendered from it (``conditions``: nothing is resampled but the mask); differentiable in
+        the magnitudes either way, the mask's edges soft."""
+        masks = batch.pairs.aug_masks
+        warp = self.geometry is not None and batch.geometry_draw is not None
+        if warp and self.geometry_on == "conditions":
+            masks, _ = ctx.call(self.geometry, masks, masks[:, :0], batch.geometry_draw)
+            return self.images(ctx, batch, masks), masks
+        images = self.images(ctx, batch)
+        if warp:
             images, masks = ctx.call(self.geometry, images, masks, batch.geometry_draw)
         return images, masks
 
