@@ -17,6 +17,11 @@ accepts. At ``m = 0`` the warp is the identity (every sample lands on a pixel ce
 every magnitude from 0 up (the image gradient times the displacement field). Rotation is rigid in pixels for
 any ``H``, ``W``: the normalised coordinates of ``affine_grid`` are rescaled by the image's aspect.
 
+Resampling smooths: a sub-pixel bilinear warp averages neighbouring pixels. Measured on 64 Kvasir-SEG images at
+64² with every magnitude at 0.1 of its maximum, the images' Laplacian energy falls to 0.49x (a shift alone: 0.48x;
+bicubic sampling would keep 0.81x; the appearance's blur at the same fraction 0.71x): benchmarks/resampling_smoothing.py. Where the pairs come from a generator, warping its *conditions* and rendering
+the image from them resamples no image (the GenSeg plugin's ``geometry_on=conditions``).
+
 Through a learner's look-ahead the hypergradient needs only first derivatives of ``grid_sample`` (the learner's
 gradient depends on the magnitudes through the warped inputs): float64 tests against finite differences in
 tests/steer/test_geometry.py.
