@@ -1,7 +1,7 @@
 """The recipe files of ``plugins/genseg/recipes`` are the options the benchmark measured, and each one runs.
 
 docs/results.md reports a recipe's numbers; if a recipe file and the grid that measured it drift apart, the
-numbers no longer describe the file, so each file is compared with every run of its grid (label ``fixes``).
+numbers no longer describe the file, so each file is compared with every run of its grid with its label (``fixes``, or the one named).
 """
 
 from __future__ import annotations
@@ -18,19 +18,20 @@ from dgen_genseg.pipeline.config import GenSegConfig
 
 ROOT = Path(__file__).resolve().parents[4]
 RECIPES = ROOT / "plugins" / "genseg" / "recipes"
-#: recipe file -> the grid that measured it
+#: recipe file -> the grid that measured it and the label of its runs there
 MEASURED_IN = {
-    "joint_fixes.json": "benchmarks/mlo_control_grid.json",
-    "genseg_fixes_cpu.json": "benchmarks/controls_fixes_grid.json",
+    "joint_fixes.json": ("benchmarks/mlo_control_grid.json", "fixes"),
+    "genseg_fixes_cpu.json": ("benchmarks/controls_fixes_grid.json", "fixes"),
+    "steer_fixes_cpu.json": ("benchmarks/steer_hyper_start_seeds_grid.json", "fixes_he8_hs8"),
 }
 #: options a grid sets that are the run's setting, not the recipe's
 SETTING = {"preset", "task", "n_labeled", "seed", "backbone"}
 
 
-def _measured_options(grid: str, method: str) -> list[dict]:
-    """The options (setting options removed) of every run of ``grid`` labelled ``fixes`` with ``method``."""
+def _measured_options(grid: str, label: str, method: str) -> list[dict]:
+    """The options (setting options removed) of every run of ``grid`` labelled ``label`` with ``method``."""
     points = grid_spec(read_grid_file(ROOT / grid), records=None).points()
-    runs = [p.options() for p in points if p.label == "fixes" and p.value("method") == method]
+    runs = [p.options() for p in points if p.label == label and p.value("method") == method]
     return [{k: v for k, v in options.items() if k not in SETTING} for options in runs]
 
 
@@ -41,8 +42,9 @@ def test_every_recipe_is_listed() -> None:
 @pytest.mark.parametrize("name", sorted(MEASURED_IN))
 def test_recipe_equals_the_options_its_grid_measured(name: str) -> None:
     recipe = load_config_file(RECIPES / name)
-    runs = _measured_options(MEASURED_IN[name], recipe["method"])
-    assert runs, f"{MEASURED_IN[name]} has no run of method {recipe['method']} labelled fixes"
+    grid, label = MEASURED_IN[name]
+    runs = _measured_options(grid, label, recipe["method"])
+    assert runs, f"{grid} has no run of method {recipe['method']} labelled {label}"
     for options in runs:
         assert options == recipe
 

@@ -23,9 +23,10 @@ from dgen_genseg.pipeline.steer.geometry_option import parse_geometry_transforms
 from dgen_genseg.pipeline.steer.saved import read_appearance
 from dgen_genseg.pipeline.steer.variables import parse_steer
 
-#: a pool smaller than the run and refilled during it; a hypergradient from the first steered iteration (the tiny
-#: run has 6, fewer than steer's default hyper_start)
-POOL = {"pool_size": "6", "pool_refresh": "4", "hyper_start": "0"}
+#: a pool smaller than the run and refilled during it; a hypergradient at every iteration from the first steered one
+#: (the tiny run has 6, fewer than steer's default hyper_start and hyper_every)
+EVERY = {"hyper_start": "0", "hyper_every": "1"}
+POOL = {"pool_size": "6", "pool_refresh": "4", **EVERY}
 
 
 def _rows(run):
@@ -100,7 +101,7 @@ def test_hyper_every_computes_the_hypergradient_every_kth_iteration(tiny, tmp_pa
 @pytest.mark.parametrize("method", ["steer", "genseg"])
 def test_hyper_start_lets_the_segmenter_train_alone_first(tiny, tmp_path, method):
     run = tmp_path / "run"
-    tiny.run(run, method=method, hyper_start="3", **({"steer": "appearance"} if method == "steer" else {}))
+    tiny.run(run, method=method, hyper_start="3", hyper_every="1", **({"steer": "appearance"} if method == "steer" else {}))
     steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
     assert len(steered) == 6 and all(math.isfinite(_number(r["seg"])) for r in steered)
     column = "steer_grad_norm" if method == "steer" else "arch_grad_norm"
@@ -118,6 +119,15 @@ def test_steer_waits_8_iterations_for_its_first_hypergradient_by_default_and_gen
     assert _method(tiny, method="genseg").mlo.solver.hyper_start == 0
     assert _method(tiny, method="steer", hyper_start="2").mlo.solver.hyper_start == 2
     assert _method(tiny, method="genseg", hyper_start="2").mlo.solver.hyper_start == 2
+
+
+def test_steer_takes_a_hypergradient_every_8th_iteration_by_default_and_genseg_every_one(tiny):
+    from test_fixes_wired import _method
+
+    assert _method(tiny, method="steer").mlo.solver.hyper_every == 8
+    assert _method(tiny, method="genseg").mlo.solver.hyper_every == 1
+    assert _method(tiny, method="steer", hyper_every="1").mlo.solver.hyper_every == 1
+    assert _method(tiny, method="genseg", hyper_every="4").mlo.solver.hyper_every == 4
 
 
 def test_crossfit_holds_out_a_rotating_fold_and_trains_on_the_others():
@@ -212,8 +222,7 @@ def test_transform_options_without_their_variable_are_refused(tiny, tmp_path, op
 
 def test_the_geometry_warps_synthetic_pairs_learns_its_magnitudes_and_leaves_them_with_their_picture(tiny, tmp_path):
     run = tmp_path / "run"
-    tiny.run(run, method="steer", steer="geometry", geometry_transforms="scale,rotate", geometry_lr="0.05",
-             hyper_start="0")
+    tiny.run(run, method="steer", steer="geometry", geometry_transforms="scale,rotate", geometry_lr="0.05", **EVERY)
     steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
     assert {k for k in steered[0] if k.startswith(("geo_", "app_"))} == {"geo_rotate", "geo_scale"}
     for name in ("geo_rotate", "geo_scale"):
@@ -236,7 +245,7 @@ def test_the_geometry_moves_a_synthetic_image_and_its_mask_together(tiny, geomet
     from dgen.mlo import Context
     from dgen_genseg.pipeline.steer.levels import SteerBatch
 
-    method = _method(tiny, method="steer", steer="geometry", hyper_start="0", geometry_on=geometry_on)
+    method = _method(tiny, method="steer", steer="geometry", geometry_on=geometry_on, **EVERY)
     method.step(int(tiny.values["warmup_iterations"]))
     with torch.no_grad():
         for raw in method.geometry.raw.values():
@@ -261,7 +270,7 @@ def test_appearance_on_the_real_pairs_is_steered_through_them(tiny, tmp_path):
     """appearance_on=real: no synthetic draw, so the magnitudes move only through the real images."""
     run = tmp_path / "run"
     tiny.run(run, method="steer", steer="appearance", appearance_on="real", appearance_transforms="gamma,noise",
-             hyper_start="0")
+             **EVERY)
     steered = _rows(run)[int(tiny.values["warmup_iterations"]):]
     for name in ("app_gamma", "app_noise"):
         assert _number(steered[0][name]) != _number(steered[-1][name]), name
@@ -308,7 +317,7 @@ def test_a_member_of_the_steer_family_names_its_variables(tiny, tmp_path):
         steer_variables("steer:weights", "arch")
     with pytest.raises(ConfigError, match="unknown variable 'wieghts'. Did you mean 'weights'"):
         steer_variables("steer:wieghts", DEFAULT_STEER)
-    tiny.run(tmp_path / "run", method="steer:arch", hyper_start="0")
+    tiny.run(tmp_path / "run", method="steer:arch", **EVERY)
     steered = _rows(tmp_path / "run")[int(tiny.values["warmup_iterations"]):]
     assert not any(k.startswith(("app_", "w_")) for k in steered[0]) and all(_number(r["steer_grad_norm"]) > 0
                                                                                for r in steered)

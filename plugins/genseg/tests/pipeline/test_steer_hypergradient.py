@@ -39,7 +39,8 @@ def _steer(steer: str, **options: str) -> tuple[Steer, SteerBatch]:
     data = torch.Generator().manual_seed(0)
     config, _ = resolve_preset(GenSegConfig(
         preset="cpu", method="steer", steer=steer, image_size=SIZE, batch_size=2, ndf=2, warmup_iterations=0,
-        pool_size=4, appearance_lr=0.05, geometry_lr=0.05, weights_lr=0.1, real_augmenter="none", hyper_start=0, **GENERATOR, **RATES,
+        pool_size=4, appearance_lr=0.05, geometry_lr=0.05, weights_lr=0.1, real_augmenter="none", hyper_start=0,
+        hyper_every=1, **GENERATOR, **RATES,
         **options,
     ), CPU)  # fmt: skip
     generator = Pix2PixGenerator(in_channels=1, out_channels=3, dropout=0.0, **GENERATOR).double()

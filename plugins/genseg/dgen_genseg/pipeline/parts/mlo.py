@@ -59,7 +59,8 @@ class MloStep:
                 ),
             ]
         )
-        options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads, "hyper_every": c.hyper_every,
+        options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads,
+                                   "hyper_every": 1 if c.hyper_every is None else c.hyper_every,
                                    "hyper_start": 0 if c.hyper_start is None else c.hyper_start}
         if c.solver == "unroll":
             options["backend"] = c.backend
