@@ -132,8 +132,8 @@ def test_a_stopped_wgan_run_resumes_to_the_uninterrupted_one(tiny, wgan_referenc
 
 
 #: a steer run with every variable, a pool refilled during it and a hypergradient every other iteration
-STEER_ALL = {"method": "steer", "steer": "appearance,weights,generator,arch", "pool_size": "6", "pool_refresh": "3",
-             "hyper_every": "2", "hyper_start": "1"}
+STEER_ALL = {"method": "steer", "steer": "appearance,geometry,weights,generator,arch", "pool_size": "6",
+             "pool_refresh": "3", "hyper_every": "2", "hyper_start": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +146,8 @@ def steer_reference(tiny, tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("stop_after", [2, 5], ids=["in-warmup", "after-warmup"])
 def test_a_stopped_steer_run_resumes_to_the_uninterrupted_one(tiny, steer_reference, tmp_path, monkeypatch, stop_after):
-    """The appearance, the pool (its masks, weights and draws), the steer level's optimiser and the solver's
-    iteration (``hyper_every``) are resumed exactly."""
+    """The appearance and the geometry (their magnitudes and draws), the pool (its masks, weights and draws), the
+    steer level's optimiser and the solver's iteration (``hyper_every``) are resumed exactly."""
     run = tmp_path / "run"
     with sigint_after(monkeypatch, Steer, stop_after):
         with pytest.raises(DgenError, match=f"stopped by signal 2 after iteration {stop_after}"):
@@ -155,7 +155,7 @@ def test_a_stopped_steer_run_resumes_to_the_uninterrupted_one(tiny, steer_refere
     result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
     assert result.exit_code == 0, result.output
     assert (run / "log.csv").read_text() == (steer_reference / "log.csv").read_text()
-    for name in ("segmenter.safetensors", "synthetic_pool.safetensors", "appearance.safetensors"):
+    for name in ("segmenter.safetensors", "synthetic_pool.safetensors", "appearance.safetensors", "geometry.safetensors"):
         assert (run / name).read_bytes() == (steer_reference / name).read_bytes(), name
 
 
