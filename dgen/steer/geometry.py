@@ -19,7 +19,8 @@ any ``H``, ``W``: the normalised coordinates of ``affine_grid`` are rescaled by 
 
 Resampling smooths: a sub-pixel bilinear warp averages neighbouring pixels. Measured on 64 Kvasir-SEG images at
 64² with every magnitude at 0.1 of its maximum, the images' Laplacian energy falls to 0.49x (a shift alone: 0.48x;
-bicubic sampling would keep 0.81x; the appearance's blur at the same fraction 0.71x): benchmarks/resampling_smoothing.py. Where the pairs come from a generator, warping its *conditions* and rendering
+bicubic sampling would keep 0.81x; the appearance's blur at the same fraction 0.71x):
+benchmarks/resampling_smoothing.py. Where the pairs come from a generator, warping its *conditions* and rendering
 the image from them resamples no image (the GenSeg plugin's ``geometry_on=conditions``).
 
 Through a learner's look-ahead the hypergradient needs only first derivatives of ``grid_sample`` (the learner's

@@ -48,14 +48,14 @@ class Steer:
     2. the conditions: ``b`` pairs of the weighted pool (``steer=weights``; refilled every ``pool_refresh``
        iterations) or the real batch's masks augmented; the synthetic images are the generator's (in
        ``sample_mode``, default eval) through the learnable appearance (``steer=appearance``, one draw per
-       iteration), image and mask then warped by the learnable geometry (``steer=geometry``, one draw per iteration);
+       iteration), image and mask then warped by the learnable geometry (``steer=geometry``, one draw per
+       iteration; ``geometry_on=conditions`` warps the mask before the generator renders the image);
     3. one MLO iteration (:class:`~dgen_genseg.pipeline.steer.step.SteerStep`) whose upper loss is on a
        validation batch, or on the held-out fold (``steer_objective=crossfit``).
 
     The real pairs the segmenter trains on get the ``strong`` classic augmentation unless ``real_augmenter``
     says otherwise. Log columns add the appearance and geometry magnitudes (``app_<transform>``, ``geo_<transform>``)
-    and the pool's weights
-    (``w_min``, ``w_mean``, ``w_max``); the run directory adds the learned variables and their pictures
+    and the pool's weights (``w_min``, ``w_mean``, ``w_max``); the run directory adds the learned variables and their pictures
     (:mod:`~dgen_genseg.pipeline.steer.saved`, :mod:`~dgen_genseg.pipeline.steer.pictures`).
     """
 
