@@ -11,8 +11,9 @@ and optimiser, and feeds each drawn pair a stand-in hypergradient ``g = -u sqrt(
 +-1`` is the pair's true utility (fixed for its life), ``snr`` the signal-to-noise ratio of one estimate
 (``benchmarks/hypergrad_noise.py`` measured 0.012-0.025 for the pool weights on polyps). ``snr=inf`` feeds the sign
 alone, a perfectly consistent hypergradient. At the end of every pool life it records the draws per pair, the share
-of pairs never drawn, the weights' range, their mean distance from 1 and the correlation of the weights with ``u`` (1: the weights rank the pairs
-by their utility; 0: they do not), and prints the means over lives and ``--repeats`` replays:
+of pairs never drawn, the weights' range, their mean distance from 1 and the correlation of the weights with ``u``
+(1: the weights rank the pairs by their utility; 0: they do not), and prints the means over lives and ``--repeats``
+replays:
 
     PYTHONPATH=. python benchmarks/pool_weights_reach.py [--lrs 0.01 0.1 1] [--snrs 0.025 1 inf]
 """
@@ -33,8 +34,8 @@ from dgen_genseg.pipeline.steer.step import STEER_HYPER_EVERY, STEER_HYPER_START
 def replay(*, lr: float, snr: float, iterations: int, pool_size: int, pool_refresh: int, batch: int,
            hyper_every: int, hyper_start: int, seed: int) -> list[dict[str, float]]:
     """One run's pool lives: per life ``draws`` (per pair), ``never`` (share never drawn), ``w_min``, ``w_max``,
-    ``moved`` (the mean of ``|w - 1|``) and ``corr`` (Pearson correlation of the weights ``(pool_size,)`` with the utilities; 0 when the weights are all
-    equal)."""
+    ``moved`` (the mean of ``|w - 1|``) and ``corr`` (Pearson correlation of the weights ``(pool_size,)`` with the
+    utilities; 0 when the weights are all equal)."""
     pool = SyntheticPool(pool_size, pool_refresh, (1, 1, 1), seed=seed, device=torch.device("cpu"))
     logits = pool.weights.logits
     optimizer = make_optimizer("adam", [logits], lr=lr, gan=True)

@@ -56,8 +56,8 @@ def test_the_script_prints_one_row_per_rate_and_signal(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["pool_weights_reach.py", "--lrs", "0.01", "1", "--snrs", "inf", "--repeats",
                                       "2", "--iterations", "200"])
     module.main()
-    rows = re.findall(r"^\| ([0-9.]+) \| inf \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+)-([0-9.]+) \| ([0-9.]+) \| (-?[0-9.]+) \|$",
-                      capsys.readouterr().out, flags=re.M)
+    pattern = r"^\| ([0-9.]+) \| inf \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+)-([0-9.]+) \| ([0-9.]+) \| (-?[0-9.]+) \|$"
+    rows = re.findall(pattern, capsys.readouterr().out, flags=re.M)
     assert [row[0] for row in rows] == ["0.01", "1"]
     small, large = ([float(x) for x in row[1:]] for row in rows)
     assert small[2] > 0.9 and small[3] < 1.1  # weights_lr 0.01: within 10 % of 1 whatever the signal
