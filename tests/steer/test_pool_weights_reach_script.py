@@ -1,5 +1,6 @@
-"""``benchmarks/pool_weights_reach.py``: the replay of steer's pool schedule counts the draws exactly, resets every
-weight at a refill, and its weights follow the utilities more as the hypergradient's signal grows."""
+"""``benchmarks/pool_weights_reach.py``: the replay of steer's pool schedule counts each pair's hypergradients
+exactly, resets every weight and its momenta at a refill, its weights follow the utilities with a signal and not with
+noise, and the measured snr of the whole pool's hypergradient converts to one pair's as computed by hand."""
 
 from __future__ import annotations
 
@@ -51,10 +52,25 @@ def test_the_weights_follow_the_utility_with_signal_not_with_noise():
     assert consistent[0]["corr"] > 0.95 and abs(noise[0]["corr"]) < 0.3
 
 
+def test_the_pool_snr_converts_to_one_pairs_snr():
+    module = _module()
+    # 4 of 64 pairs per batch, per-pair snr 0.64: 0.0625 * 0.64 / (1 + 0.64 * 0.9375) = 0.025 (by hand)
+    assert module.per_pair_snr(0.025, 4 / 64) == pytest.approx(0.64)
+    assert module.per_pair_snr(0.0, 0.5) == 0.0 and module.per_pair_snr(1.0, 0.5) == math.inf
+    with pytest.raises(ValueError, match="share"):
+        module.per_pair_snr(0.1, 0.0)
+
+
+def test_a_partial_pool_life_is_refused(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["pool_weights_reach.py", "--iterations", "250", "--pool-refresh", "200"])
+    with pytest.raises(SystemExit):
+        _module().main()
+
+
 def test_the_script_prints_one_row_per_rate_and_signal(monkeypatch, capsys):
     module = _module()
-    monkeypatch.setattr(sys, "argv", ["pool_weights_reach.py", "--lrs", "0.01", "1", "--snrs", "inf", "--repeats",
-                                      "2", "--iterations", "200"])
+    monkeypatch.setattr(sys, "argv", ["pool_weights_reach.py", "--lrs", "0.01", "1", "--snrs", "inf", "--measured",
+                                      "--repeats", "2", "--iterations", "200"])
     module.main()
     pattern = r"^\| ([0-9.]+) \| inf \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+)-([0-9.]+) \| ([0-9.]+) \| (-?[0-9.]+) \|$"
     rows = re.findall(pattern, capsys.readouterr().out, flags=re.M)
