@@ -13,6 +13,9 @@ step on a 1-image validation set) and thresholded scores moved by a few flipped 
 the 64 test images, 9 % on the one validation image). So the counts, the schedule and the losses are
 compared tightly, the scores loosely, and the first hypergradient's norm only for being there; a change of
 a method (a loss weight, a seed, a sampling) moves the losses far more than ``LOSS_RTOL`` from the first row.
+On an AMD EPYC (2026-12-06) the losses moved by up to 2e-4 (disc, gen), 1e-3 (seg) and 4.1e-3 (arch: the upper
+loss after the look-ahead, on the one validation image, the most sensitive to the order of sums): ``arch`` gets
+``UPPER_LOSS_RTOL``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ ADDED_KEYS = {"channels", "test_at_image_size", "test_resolution", "out_of_domai
 EXACT_COLUMNS = {"iteration", "skipped", "seg_iteration", "seg_lr"}
 LOSS_COLUMNS = {"disc", "gen", "seg", "arch"}
 LOSS_RTOL = 2e-3
+#: the upper-level loss (``arch``): 2.4x the largest move measured on another CPU model (4.1e-3, AMD EPYC)
+UPPER_LOSS_RTOL = 1e-2
 #: thresholded scores (Dice, Jaccard) and HD95 in pixels: absolute tolerances for another CPU model
 SCORE_ATOL = {"dice": 0.03, "jaccard": 0.03, "hd95": 0.5}
 VAL_SCORE_ATOL = 0.1  # the one validation image of the tiny run
@@ -48,7 +53,8 @@ def _same_log(actual: str, expected: str) -> None:
             if column in EXACT_COLUMNS or not before or not value:
                 assert value == before, where
             elif column in LOSS_COLUMNS:
-                assert math.isclose(float(value), float(before), rel_tol=LOSS_RTOL), where
+                rtol = UPPER_LOSS_RTOL if column == "arch" else LOSS_RTOL
+                assert math.isclose(float(value), float(before), rel_tol=rtol), where
             elif column.startswith("val_"):
                 assert abs(float(value) - float(before)) <= VAL_SCORE_ATOL, where
 
