@@ -1,8 +1,10 @@
-"""A float64 learner trained on generated, weighted, appearance-augmented images, with up to four upper
+"""A float64 learner trained on generated, weighted, appearance-augmented images, with up to five upper
 levels over it (each ``lower=("learner",)``):
 
 * ``appearance``: the magnitudes of a :class:`LearnableAppearance` (``direct=False``);
 * ``weights``: a :class:`SampleWeights` over the generated pool (``direct=False``);
+* ``weightnet``: a :class:`WeightNet` over each generated sample's features (fixed data of the batch), its weight
+  multiplying the pool's (``direct=False``);
 * ``generator``: a 1x1-conv generator of images from masks; its loss is its own fit to the real pairs
   plus ``BETA`` x the learner's validation loss (``direct=True``);
 * ``alpha``: an alpha-like mix of two candidate renderings of the generated images (``direct=False``).
@@ -19,10 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from dgen.mlo import Context, Level, Problem
-from dgen.steer import LearnableAppearance, SampleWeights, weighted_mean
+from dgen.steer import LearnableAppearance, SampleWeights, WeightNet, weighted_mean
 from tests.mlo.chains import OPTIMIZERS
 
-UPPERS = ("appearance", "weights", "generator", "alpha")
+UPPERS = ("appearance", "weights", "weightnet", "generator", "alpha")
 BETA = 0.5
 N, C, H, W = 4, 2, 4, 4
 
@@ -48,13 +50,13 @@ class Learner(Level):
         self.calls += 1
         s = self.scenario
         augmented = ctx.call(s.appearance, s.generated(ctx), batch["draw"])
-        weights = ctx.call(s.weights, batch["index"])
+        weights = ctx.call(s.weights, batch["index"]) * ctx.call(s.weightnet, batch["features"])
         return weighted_mean(s.per_sample(ctx, augmented, s.targets), weights) + s.per_sample(ctx, s.real, s.targets).mean()
 
 
 class Scenario:
     """Levels ``uppers`` (a subset of :data:`UPPERS`) over the learner, in float64, with the batch
-    ``{"draw": AppearanceDraw, "index": arange(N)}`` drawn once."""
+    ``{"draw": AppearanceDraw, "index": arange(N), "features": (N, 2)}`` drawn once."""
 
     def __init__(self, uppers: tuple[str, ...] = UPPERS, optimizer: str = "sgd", steps: int = 1, *, seed: int = 0) -> None:
         torch.manual_seed(seed)
@@ -70,10 +72,14 @@ class Scenario:
         self.alpha = nn.Parameter(0.5 * torch.randn(2, generator=gen, dtype=torch.float64))
         self.appearance = LearnableAppearance(initial=0.2).double()
         self.weights = SampleWeights(N).double()
+        self.weightnet = WeightNet(2, hidden=3).double()
         self.net = nn.Sequential(nn.Conv2d(C, 3, 3, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(3 * H * W, 1)).double()
         with torch.no_grad():
             self.weights.logits.copy_(0.5 * torch.randn(N, generator=gen, dtype=torch.float64))
-        self.batch = {"draw": self.appearance.draw(N, C, H, W, generator=gen, dtype=torch.float64), "index": torch.arange(N)}
+            for p in self.weightnet.parameters():  # away from the zero output layer, so every parameter has a slope
+                p.copy_(0.7 * torch.randn(p.shape, generator=gen, dtype=torch.float64))
+        self.batch = {"draw": self.appearance.draw(N, C, H, W, generator=gen, dtype=torch.float64), "index": torch.arange(N),
+                      "features": rand(N, 2, low=-1.0)}
         with torch.no_grad():  # no pixel at the clamp, so the augmentation is smooth around the test point
             out = self.appearance(self.generated(Context()), self.batch["draw"])
         assert 0 < float(out.min()) and float(out.max()) < 1
@@ -81,6 +87,7 @@ class Scenario:
         variables = {
             "appearance": (list(self.appearance.parameters()), self.validation, False),
             "weights": (list(self.weights.parameters()), self.validation, False),
+            "weightnet": (list(self.weightnet.parameters()), self.validation, False),
             "generator": (list(self.generator.parameters()), self.generator_loss, True),
             "alpha": ([self.alpha], self.validation, False),
         }
@@ -115,7 +122,7 @@ class Scenario:
             self.learner.optimizer.zero_grad()
             self.learner.loss(Context(), self.batch).backward()
             self.learner.optimizer.step()
-        for module in (self.generator, self.appearance, self.weights, self.net):
+        for module in (self.generator, self.appearance, self.weights, self.weightnet, self.net):
             module.zero_grad(set_to_none=True)
         self.alpha.grad = None
         self.learner.calls = 0

@@ -10,8 +10,9 @@ from dgen.mlo import create_solver
 from tests.mlo.real_steps import finite_difference
 from tests.steer.scenario import Scenario
 
-ALONE = [("appearance",), ("weights",), ("generator",)]
-WITH_ALPHA = [("appearance", "alpha"), ("weights", "alpha"), ("generator", "alpha"), ("appearance", "weights", "generator", "alpha")]
+ALONE = [("appearance",), ("weights",), ("weightnet",), ("generator",)]
+WITH_ALPHA = [("appearance", "alpha"), ("weights", "alpha"), ("weightnet", "alpha"), ("generator", "alpha"),
+              ("appearance", "weights", "generator", "alpha"), ("appearance", "weightnet", "generator", "alpha")]
 
 
 def _check_against_finite_differences(scenario: Scenario) -> None:
@@ -55,13 +56,15 @@ def test_a_step_moves_every_block():
     before = {
         "magnitudes": torch.stack(list(scenario.appearance.magnitudes().values())).detach(),
         "weights": scenario.weights.utility(),
+        "weightnet": scenario.weightnet.utility(scenario.batch["features"]),
         "generator": scenario.generator.weight.detach().clone(),
     }
     stats = create_solver("unroll", scenario.problem, reuse_grads=True).step(scenario.batch)
-    assert all(f"hypergrad_norm/{name}" in stats for name in ("appearance", "weights", "generator", "alpha"))
+    assert all(f"hypergrad_norm/{name}" in stats for name in ("appearance", "weights", "weightnet", "generator", "alpha"))
     after = {
         "magnitudes": torch.stack(list(scenario.appearance.magnitudes().values())).detach(),
         "weights": scenario.weights.utility(),
+        "weightnet": scenario.weightnet.utility(scenario.batch["features"]),
         "generator": scenario.generator.weight.detach(),
     }
     for key in before:
