@@ -102,7 +102,9 @@ class GenSegConfig:
         steer: method steer: the variables the upper-level loss steers, comma-separated: appearance (a learnable
             photometric augmentation of the synthetic images), geometry (a learnable random rotation, zoom and shift
             of the synthetic pairs, image and mask together), weights (a learned weight per synthetic pair of a
-            pool), generator (the generator's weights: GAN loss + steer_beta x the upper loss), arch (alpha).
+            pool), weightnet (the pool's pairs weighed by a small network of their features: the segmenter's
+            loss on the pair and the mask's area; not with weights), generator (the generator's weights: GAN loss +
+            steer_beta x the upper loss), arch (alpha).
         steer_objective: method steer: the upper-level loss on the validation pairs (val) or on a rotating
             held-out fold of the training pairs (crossfit; validation then only selects the model).
         steer_beta: method steer: weight of the upper-level loss in the generator's loss (steer=generator).
@@ -118,9 +120,11 @@ class GenSegConfig:
         geometry_on: method steer: what the learnable geometry warps: pairs (the rendered image and its mask; the
             image is resampled, which smooths it) or conditions (the mask, before the generator renders its image:
             the generator then runs inside the upper-level loss).
-        weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights).
+        weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights) or of the
+            weighting network (steer=weightnet).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
-        pool_refresh: method steer: iterations between refills of the pool (its weights start again at 1).
+        pool_refresh: method steer: iterations between refills of the pool (a logit per pair starts again at 1; a
+            weighting network is kept).
         crossfit_folds: method steer with steer_objective=crossfit: folds of the training pairs.
         crossfit_every: method steer with steer_objective=crossfit: iterations before the held-out fold rotates.
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).

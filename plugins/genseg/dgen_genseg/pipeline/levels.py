@@ -31,6 +31,7 @@ from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
 
 __all__ = [
     "GenSegBatch", "ArchLevel", "GenLevel", "SegLevel", "SegLoss", "synthetic_plus_real_loss", "pix2pix_generator_loss",
+    "per_sample_loss",
 ]
 
 #: ``(logits (B, 1, H, W), masks (B, 1, H, W)) -> scalar``
@@ -106,10 +107,13 @@ def synthetic_plus_real_loss(
     if weights is None:
         synthetic_loss = seg_loss(synthetic_logits, batch.aug_masks)
     else:
-        each = torch.stack([seg_loss(synthetic_logits[i : i + 1], batch.aug_masks[i : i + 1])
-                            for i in range(synthetic_logits.shape[0])])  # (B,)
-        synthetic_loss = weighted_mean(each, weights)
+        synthetic_loss = weighted_mean(per_sample_loss(seg_loss, synthetic_logits, batch.aug_masks), weights)
     return synthetic_loss + gamma * seg_loss(real_logits, masks)
+
+
+def per_sample_loss(seg_loss: SegLoss, logits: Tensor, masks: Tensor) -> Tensor:
+    """``seg_loss`` of each pair on its own: logits and masks ``(B, 1, H, W)`` -> ``(B,)``."""
+    return torch.stack([seg_loss(logits[i : i + 1], masks[i : i + 1]) for i in range(logits.shape[0])])
 
 
 def pix2pix_generator_loss(

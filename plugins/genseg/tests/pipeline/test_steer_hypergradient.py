@@ -2,7 +2,7 @@
 
 A tiny float64 :class:`Steer` method is built as the pipeline builds it and takes one iteration (so every
 optimiser has state). One more iteration's batch is captured; the solver's hypergradients of the ``steer``
-level (appearance and geometry magnitudes, pool weights, α) and of the ``gen`` level (the generator's weights: its pix2pix
+level (appearance and geometry magnitudes, pool weights or the weighting network, α) and of the ``gen`` level (the generator's weights: its pix2pix
 loss + ``steer_beta`` x the upper loss) are then compared with Richardson-extrapolated central differences of
 an independent re-implementation of the look-ahead: deep copies of the models and of the real ``torch.optim``
 segmenter optimiser (its lr replaced by the fixed look-ahead step) take one step on the weighted synthetic +
@@ -93,7 +93,10 @@ def _lookahead_val_loss(method: Steer, batch: SteerBatch, *, upper: list[Tensor]
     n = synthetic.shape[0]
     logits = seg(torch.cat([synthetic, real]))  # (2B, 1, S, S): one batch, seg_batchnorm=joint
     each = torch.stack([bce_dice_loss(logits[i : i + 1], masks[i : i + 1]) for i in range(n)])
-    weights = copies.pool.weights(batch.index) if copies.pool is not None else torch.ones_like(each)
+    if copies.pool is None:
+        weights = torch.ones_like(each)
+    else:  # a logit per pair, or the network's weights of the features captured before the look-ahead
+        weights = copies.pool.weights(batch.index if copies.pool.per_pair else batch.features)
     loss = (weights * each).mean() + copies.seg.gamma * bce_dice_loss(logits[n:], real_masks)
     optimizer.zero_grad()
     loss.backward()
@@ -164,6 +167,20 @@ def test_generator_and_alpha_hypergradients_equal_finite_differences(steer):
             lambda x: _lookahead_val_loss(method, batch, upper=params, values=x, with_gan=level == "gen"), values, v
         )
         torch.testing.assert_close(v @ grad, expected, rtol=1e-6, atol=1e-6 * float(grad.norm()))
+
+
+@pytest.mark.parametrize("steer", ["weightnet", "appearance,weightnet"])
+def test_weightnet_hypergradient_equals_finite_differences(steer):
+    method, batch = _steer(steer)
+    assert batch.features is not None and batch.features.shape == (2, 2)
+    upper = method.mlo.problem.level("steer").params
+    grad = _flat(method.mlo.solver.hypergradients(batch)["steer"])
+    net = _flat(list(method.pool.weights.parameters()))
+    assert float(grad[-net.numel():].abs().max()) > 0, "the network gets a hypergradient"
+    values = _flat(upper)
+    expected = _derivatives(lambda v: _lookahead_val_loss(method, batch, upper=upper, values=v), values,
+                            torch.eye(values.numel(), dtype=torch.float64))
+    torch.testing.assert_close(grad, expected, rtol=1e-6, atol=1e-6 * float(expected.abs().max()))
 
 
 def test_a_refilled_pool_starts_its_weights_and_their_adam_moments_afresh():

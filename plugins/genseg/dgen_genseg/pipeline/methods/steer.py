@@ -4,13 +4,14 @@ GenSeg's only steered variable, α, cannot change the images (its cell is one co
 Here the upper-level loss (the look-ahead segmenter's loss on validation pairs, or on a held-out fold) reaches
 what the segmenter's synthetic data looks like: a learnable photometric augmentation of the synthetic images
 (``appearance``), a learnable random warp of the synthetic pairs (``geometry``), a learned weight per synthetic
-pair of a pool (``weights``), the generator's weights (``generator``: GAN loss + ``steer_beta`` x the upper loss)
+pair of a pool (``weights``) or a small network's weight of each pair's features (``weightnet``), the generator's weights (``generator``: GAN loss + ``steer_beta`` x the upper loss)
 and α (``arch``), chosen with ``--set steer=...``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional, final
 
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from dgen.errors import ConfigError
+from dgen.mlo import Context
 from dgen.steer import LearnableAppearance, LearnableGeometry
 from dgen.task import Task
 from dgen_genseg.pipeline.config import GenSegConfig
@@ -31,6 +33,7 @@ from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_TRA
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
 from dgen_genseg.pipeline.steer.geometry_option import DEFAULT_GEOMETRY_TRANSFORMS, parse_geometry_transforms
 from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
+from dgen_genseg.pipeline.steer.pair_features import pair_features
 from dgen_genseg.pipeline.steer.pictures import write_steer_pictures
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.pipeline.steer.step import SteerStep
@@ -45,8 +48,9 @@ class Steer:
 
     1. the GAN: with ``steer=generator`` a discriminator step (the generator is a level of the MLO), else one
        ordinary pix2pix step (discriminator, then generator);
-    2. the conditions: ``b`` pairs of the weighted pool (``steer=weights``; refilled every ``pool_refresh``
-       iterations) or the real batch's masks augmented; the synthetic images are the generator's (in
+    2. the conditions: ``b`` pairs of the weighted pool (``steer=weights`` or ``weightnet``; refilled every
+       ``pool_refresh`` iterations) or the real batch's masks augmented; with ``weightnet``, the pairs' features
+       (:mod:`~dgen_genseg.pipeline.steer.pair_features`) from the segmenter before the look-ahead; the synthetic images are the generator's (in
        ``sample_mode``, default eval) through the learnable appearance (``steer=appearance``, one draw per
        iteration), image and mask then warped by the learnable geometry (``steer=geometry``, one draw per
        iteration; ``geometry_on=conditions`` warps the mask before the generator renders the image);
@@ -55,7 +59,8 @@ class Steer:
 
     The real pairs the segmenter trains on get the ``strong`` classic augmentation unless ``real_augmenter``
     says otherwise. Log columns add the appearance and geometry magnitudes (``app_<transform>``, ``geo_<transform>``)
-    and the pool's weights (``w_min``, ``w_mean``, ``w_max``); the run directory adds the learned variables and their pictures
+    and the pool's weights (``w_min``, ``w_mean``, ``w_max``: the whole pool's with ``weights``, the batch's with
+    ``weightnet``); the run directory adds the learned variables and their pictures
     (:mod:`~dgen_genseg.pipeline.steer.saved`, :mod:`~dgen_genseg.pipeline.steer.pictures`).
     """
 
@@ -82,9 +87,11 @@ class Steer:
             self.geometry = LearnableGeometry(parse_geometry_transforms(config.geometry_transforms)).to(device)
         _refuse_unsteered_options(config, variables)
         self.pool: Optional[SyntheticPool] = None
-        if "weights" in self.variables:
+        weighing = [by for variable, by in (("weights", "pair"), ("weightnet", "net")) if variable in self.variables]
+        if weighing:
             self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
-                                      seed=config.seed + 6, device=device)
+                                      seed=config.seed + 6, device=device, by=weighing[0])
+        self.batch_weights: Optional[Tensor] = None  # the last batch's weights (weightnet), for the log
         self.crossfit: Optional[CrossFit] = None
         if config.steer_objective == "crossfit":
             self.crossfit = CrossFit(inputs.train, config.crossfit_folds, config.crossfit_every, seed=config.seed + 10)
@@ -135,7 +142,8 @@ class Steer:
             gan = self.gan.step(images, masks)
         if self.pool is not None and self.pool.due(k):
             self.pool.refill(self.data.train.masks, self.augmenter)
-            self.mlo.forget(self.pool.weights.parameters())
+            if self.pool.per_pair:
+                self.mlo.forget(self.pool.weights.parameters())
         stats = self.mlo.step(self._batch(k, images, masks, gan_pairs))
         return {**gan, **stats, **self._variables(), "skipped": max(gan["skipped"], stats["skipped"])}
 
@@ -193,7 +201,14 @@ class Steer:
         if self.geometry is not None:
             warp = self.geometry.draw(conditions.shape[0], generator=self.geo_generator, dtype=real.dtype)
             warp = warp.to(real.device)
-        return SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"), warp)
+        batch = SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"), warp)
+        if self.pool is None or self.pool.per_pair:
+            return batch
+        with torch.no_grad():
+            synthetic, synthetic_masks = self.synthesis.pairs(Context(), batch)
+        features = pair_features(self.seg.segmenter, self.seg.loss, synthetic, synthetic_masks)
+        self.batch_weights = self.pool.weights.utility(features)
+        return replace(batch, features=features)
 
     def _variables(self) -> dict[str, float]:
         """The current appearance and geometry magnitudes and the pool's weight range, as log entries."""
@@ -203,8 +218,9 @@ class Steer:
         if self.geometry is not None:
             values.update({f"geo_{k}": float(v.detach()) for k, v in self.geometry.magnitudes().items()})
         if self.pool is not None:
-            weights = self.pool.utility()
-            values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
+            weights = self.pool.utility() if self.pool.per_pair else self.batch_weights  # None before a weightnet batch
+            if weights is not None:
+                values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
         return values
 
     def saved(self) -> dict[str, Any]:
@@ -227,7 +243,7 @@ class Steer:
             run_dir, self.data.sample_conditions(8, seed), *self.data.first_pairs(8), mode=self.sample_mode
         )
         write_steer_pictures(run_dir, self.gan.generator, self.sample_mode, self.appearance, self.pool, seed=seed,
-                             geometry=self.geometry)
+                             geometry=self.geometry, scorer=(self.seg.segmenter, self.seg.loss))
 
 
 def _refuse_unsteered_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:

@@ -23,6 +23,7 @@ from dgen.steer import AppearanceDraw, GeometryDraw
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 from dgen_genseg.pipeline.levels import GenSegBatch, SegLoss, pix2pix_generator_loss, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sample_mode import SampleMode, generator_mode
+from dgen_genseg.pipeline.steer.pool import SyntheticPool
 
 __all__ = ["GEOMETRY_TARGETS", "SteerBatch", "Synthesis", "SteerSegLevel", "SteeredGenLevel"]
 
@@ -38,13 +39,15 @@ class SteerBatch:
     Attributes:
         pairs: the real, upper (as ``val_images``/``val_masks``), segmenter and GAN pairs, and the conditions
             (``aug_masks`` ``(B, 1, H, W)``), as GenSeg's iterations have them.
-        index: the conditions' indices ``(B,)`` in the weighted pool; None without ``steer=weights``.
+        index: the conditions' indices ``(B,)`` in the weighted pool; None without ``steer=weights`` or ``weightnet``.
         rendered: the generator's images of the conditions ``(B, C, H, W)`` in [0, 1], detached, when nothing
             steered acts inside the generator (neither ``generator`` nor ``arch``); else None (rendered in the loss).
         draw: the appearance's random draw of the synthetic images for this iteration; None without
             ``steer=appearance`` or when ``appearance_on`` leaves them out.
         real_draw: its draw of the segmenter's real images (``appearance_on`` with real); else None.
         geometry_draw: the geometry's random draw of the synthetic pairs; None without ``steer=geometry``.
+        features: the synthetic pairs' features ``(B, F)`` (:mod:`.pair_features`), computed before the
+            look-ahead; None without ``steer=weightnet``.
     """
 
     pairs: GenSegBatch
@@ -53,6 +56,7 @@ class SteerBatch:
     draw: Optional[AppearanceDraw] = None
     real_draw: Optional[AppearanceDraw] = None
     geometry_draw: Optional[GeometryDraw] = None
+    features: Optional[Tensor] = None
 
     @property
     def val_images(self) -> Tensor:
@@ -126,15 +130,17 @@ class SteerSegLevel(Level):
 
     def __init__(
         self, *args, synthesis: Synthesis, segmenter: nn.Module, seg_loss: SegLoss, gamma: float,
-        weights: Optional[nn.Module] = None, separate_batchnorm: bool = False, **kwargs
+        pool: Optional[SyntheticPool] = None, separate_batchnorm: bool = False, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.synthesis, self.segmenter, self.seg_loss, self.gamma = synthesis, segmenter, seg_loss, gamma
-        self.weights, self.separate_batchnorm = weights, separate_batchnorm
+        self.pool, self.separate_batchnorm = pool, separate_batchnorm
 
     def loss(self, ctx: Context, batch: SteerBatch) -> Tensor:
         synthetic, masks = self.synthesis.pairs(ctx, batch)
-        weights = None if self.weights is None or batch.index is None else ctx.call(self.weights, batch.index)
+        weights = None
+        if self.pool is not None and batch.index is not None:
+            weights = self.pool.weigh(ctx, batch.index, batch.features)
         pairs = replace(self.synthesis.real_pairs(ctx, batch), aug_masks=masks)
         return synthetic_plus_real_loss(
             lambda x: ctx.call(self.segmenter, x), self.seg_loss, synthetic, pairs, self.gamma,

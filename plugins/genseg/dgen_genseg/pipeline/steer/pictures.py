@@ -1,6 +1,7 @@
 """The pictures a ``steer`` run adds to its directory (beside the learned variables, :mod:`.saved`):
 
-- ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights``);
+- ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights`` or ``weightnet``:
+  the network's weights of the pairs as the run's last segmenter scores them);
 - ``appearance.png``: the learned appearance magnitudes over the run, from ``log.csv``'s ``app_<transform>``
   columns (``steer=appearance``);
 - ``geometry.png``: the learned geometry magnitudes, from its ``geo_<transform>`` columns (``steer=geometry``).
@@ -15,11 +16,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from dgen.errors import ConfigError
 from dgen.rundir import LOG_FILE
 from dgen.steer import LearnableAppearance, LearnableGeometry
 from dgen_genseg.pipeline.curves import read_log
 from dgen_genseg.pipeline.figures import DPI, Column, save_figure, tile_grid
+from dgen_genseg.pipeline.levels import SegLoss
 from dgen_genseg.pipeline.sample_mode import SampleMode, render
+from dgen_genseg.pipeline.steer.pair_features import pair_features
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.pipeline.steer.saved import save_magnitudes, save_pool
 from dgen_genseg.rundir import APPEARANCE_PICTURE, GEOMETRY_PICTURE, UTILITY_PICTURE
@@ -33,12 +37,24 @@ _SHOWN = 6  # pairs of each end of the utility ranking
 def write_steer_pictures(
     run_dir: Path, generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
     pool: Optional[SyntheticPool], *, seed: int, geometry: Optional[LearnableGeometry] = None,
+    scorer: Optional[tuple[nn.Module, SegLoss]] = None,
 ) -> None:
     """Save the learned variables (:mod:`.saved`) and draw the pictures of the module docstring that the run's
-    steered variables have."""
+    steered variables have. A pool weighed by a network needs ``scorer``, the segmenter and its loss, for the pairs'
+    features (each rendered as ``utility.png`` shows it).
+
+    Raises:
+        ConfigError: a network pool without ``scorer``.
+    """
     if pool is not None:
-        save_pool(run_dir, pool)
-        _save_utility(run_dir / UTILITY_PICTURE, generator, mode, appearance, pool.masks, pool.utility(), seed=seed)
+        utility = pool.utility() if pool.per_pair else None
+        if utility is None:
+            if scorer is None:
+                raise ConfigError("the utility of a pool weighed by a network needs scorer=(segmenter, seg_loss).")
+            images = rendered_pairs(generator, mode, appearance, pool.masks, seed=seed)
+            utility = pool.utility(pair_features(*scorer, images, pool.masks))
+        save_pool(run_dir, pool, utility)
+        _save_utility(run_dir / UTILITY_PICTURE, generator, mode, appearance, pool.masks, utility, seed=seed)
     for module, prefix, what, picture in ((appearance, "app_", "appearance", APPEARANCE_PICTURE),
                                           (geometry, "geo_", "geometry", GEOMETRY_PICTURE)):
         if module is not None:

@@ -58,9 +58,9 @@ class LearnedPool:
         return index
 
 
-def save_pool(run_dir: Path, pool: SyntheticPool) -> None:
-    """Write ``pool``'s masks, weights and sources to ``run_dir / POOL_FILE``."""
-    save_weights(run_dir / POOL_FILE, {"masks": pool.masks, "weights": pool.utility(), "sources": pool.sources})
+def save_pool(run_dir: Path, pool: SyntheticPool, utility: Tensor) -> None:
+    """Write ``pool``'s masks, its pairs' ``utility`` ``(P,)`` (as ``weights``) and sources to ``run_dir / POOL_FILE``."""
+    save_weights(run_dir / POOL_FILE, {"masks": pool.masks, "weights": utility, "sources": pool.sources})
 
 
 def save_magnitudes(run_dir: Path, module: LearnableAppearance | LearnableGeometry) -> None:

@@ -41,7 +41,7 @@ class SteerStep:
 
     The ``steer`` level's Adam (betas (0.5, 0.999)) has one parameter group per steered variable: the
     appearance magnitudes (lr ``appearance_lr``), the geometry magnitudes (``geometry_lr``), the pool's weight
-    logits (``weights_lr``) and α (``arch_lr``, weight decay ``arch_weight_decay``). The segmenter looks ahead with a fixed step: ``lookahead_lr``, else
+    logits or weighting network (``weights_lr``) and α (``arch_lr``, weight decay ``arch_weight_decay``). The segmenter looks ahead with a fixed step: ``lookahead_lr``, else
     the preset's initial ``seg_lr`` (never the scheduler's decayed one).
     """
 
@@ -81,7 +81,7 @@ class SteerStep:
             "seg", params=list(segmenter.parameters()), optimizer=seg.optimizer, upper=tuple(upper),
             unroll_steps=c.unroll_steps, lookahead_lr=c.lookahead_lr or c.seg_lr, synthesis=synthesis,
             segmenter=segmenter, seg_loss=seg.loss, gamma=c.gamma,
-            weights=pool.weights if pool is not None else None, separate_batchnorm=seg.separate_batchnorm,
+            pool=pool, separate_batchnorm=seg.separate_batchnorm,
         ))
         self.problem = Problem(levels)
         options: dict[str, Any] = {"nan_policy": c.nan_policy, "reuse_grads": c.reuse_grads,

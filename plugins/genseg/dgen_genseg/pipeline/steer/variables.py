@@ -9,8 +9,9 @@ __all__ = ["STEER_VARIABLES", "DEFAULT_STEER", "parse_steer", "steer_variables"]
 
 #: appearance: a learnable photometric augmentation of the synthetic images; geometry: a learnable random
 #: similarity warp of the synthetic pairs (image and mask together); weights: a learned weight per
-#: synthetic pair of a pool; generator: the generator's weights; arch: the generator's alpha.
-STEER_VARIABLES = ("appearance", "geometry", "weights", "generator", "arch")
+#: synthetic pair of a pool; weightnet: the pool's pairs weighed by a small network of their features instead;
+#: generator: the generator's weights; arch: the generator's alpha.
+STEER_VARIABLES = ("appearance", "geometry", "weights", "weightnet", "generator", "arch")
 #: the option's default (``GenSegConfig.steer``): all three variables that shape the data, the best of the
 #: seed-0 screen by validation Dice (docs/results.md)
 DEFAULT_STEER = "appearance,weights,generator"
@@ -20,10 +21,22 @@ def parse_steer(value: str) -> tuple[str, ...]:
     """``"weights,appearance"`` -> ``("appearance", "weights")`` (in :data:`STEER_VARIABLES` order).
 
     Raises:
-        ConfigError: empty, an unknown variable (naming the closest) or a repeated one.
+        ConfigError: empty, an unknown variable (naming the closest), a repeated one, or both weights and weightnet.
     """
-    return parse_choice_list(value, STEER_VARIABLES, what="steer list", item="variable",
-                             example="appearance,weights", allow_none=False)
+    return _one_weighing(parse_choice_list(value, STEER_VARIABLES, what="steer list", item="variable",
+                                           example="appearance,weights", allow_none=False), f"steer={value!r}")
+
+
+def _one_weighing(variables: tuple[str, ...], source: str) -> tuple[str, ...]:
+    """``variables`` unchanged unless they name both ways of weighing the pool.
+
+    Raises:
+        ConfigError: both ``weights`` and ``weightnet``.
+    """
+    if "weights" in variables and "weightnet" in variables:
+        raise ConfigError(f"{source} names both weights and weightnet: two ways of weighing one pool (a logit per pair, "
+                          f"or a network of each pair's features); keep one.")
+    return variables
 
 
 def steer_variables(method: str, option: str) -> tuple[str, ...]:
@@ -39,5 +52,6 @@ def steer_variables(method: str, option: str) -> tuple[str, ...]:
     if option != DEFAULT_STEER:
         raise ConfigError(f"method {method!r} names its variables, and steer={option!r} names others; drop --set "
                           f"steer=... or use --method steer --set steer={option}.")
-    return parse_choice_list(last.replace("+", ","), STEER_VARIABLES, what=f"method {method!r}", item="variable",
-                             example="appearance+weights", allow_none=False)
+    return _one_weighing(parse_choice_list(last.replace("+", ","), STEER_VARIABLES, what=f"method {method!r}",
+                                           item="variable", example="appearance+weights", allow_none=False),
+                         f"method {method!r}")
