@@ -75,7 +75,7 @@ def measure(method: Steer, iteration: int, samples: int) -> dict[str, Any]:
         if module is not None:
             groups[name] = list(module.parameters())
     if method.pool is not None:
-        groups["weights"] = list(method.pool.weights.parameters())
+        groups["weights" if method.pool.per_pair else "weightnet"] = list(method.pool.weights.parameters())
     if "arch" in method.variables:
         groups["arch"] = list(method.gan.generator.arch_parameters())
     problem, solver = method.mlo.problem, method.mlo.solver

@@ -173,7 +173,7 @@ def generate(
         seed: seeds the drawn masks and their augmentation.
         device: ``auto``, ``cpu`` or ``cuda`` for the generator.
         min_utility: keep only the pool's pairs whose learned weight reaches it (a ``steer`` run with
-            ``steer=weights``); each pair's weight goes to ``utility.csv`` and the manifest.
+            ``steer=weights`` or ``weightnet``); each pair's weight goes to ``utility.csv`` and the manifest.
 
     Raises:
         ConfigError: a bad ``n`` / ``fmt`` / ``min_utility``, or ``min_utility`` for a run without learned weights.
@@ -189,8 +189,8 @@ def generate(
     run = load_generator_run(run_dir, resolve_device(device))
     if min_utility is not None and run.pool is None:
         raise ConfigError(f"{run_dir} has no learned pair weights (method {run.config.method!r}, steer "
-                          f"{run.config.steer!r}); --min-utility needs a run of --method steer with steer=weights, "
-                          f"or drop --min-utility.")
+                          f"{run.config.steer!r}); --min-utility needs a run of --method steer with steer=weights "
+                          f"or weightnet, or drop --min-utility.")
     writer = PairWriter(out, fmt, run.channels)
     rng = torch.Generator().manual_seed(seed)
     cases = [f"synth_{i:05d}" for i in range(n)]

@@ -123,8 +123,8 @@ class GenSegConfig:
         weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights) or of the
             weighting network (steer=weightnet).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
-        pool_refresh: method steer: iterations between refills of the pool (a logit per pair starts again at 1; a
-            weighting network is kept).
+        pool_refresh: method steer: iterations between refills of the pool (each pair's own weight starts again at
+            1; a weighting network is kept).
         crossfit_folds: method steer with steer_objective=crossfit: folds of the training pairs.
         crossfit_every: method steer with steer_objective=crossfit: iterations before the held-out fold rotates.
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
@@ -188,7 +188,7 @@ class GenSegConfig:
     hyper_start: Optional[int] = None  # genseg, steer: MLO iterations before the first hypergradient; None: the method's
     upper_batch: Optional[int] = None  # genseg, steer: pairs in each upper-level loss; None: batch_size
     # steer (method steer)
-    steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, geometry, weights, generator, arch
+    steer: str = DEFAULT_STEER  # what the upper-level loss steers: appearance, geometry, weights|weightnet, generator, arch
     steer_objective: Literal["val", "crossfit"] = "val"
     steer_beta: float = 1.0
     appearance_lr: float = 0.01

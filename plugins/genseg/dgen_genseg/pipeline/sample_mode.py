@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from dgen_genseg.gan.losses import from_tanh_range, to_tanh_range
 
-__all__ = ["SampleMode", "resolve_sample_mode", "generator_mode", "render"]
+__all__ = ["SampleMode", "resolve_sample_mode", "generator_mode", "render", "untouched"]
 
 SampleMode = Literal["train", "eval"]
 
@@ -52,11 +52,21 @@ def render(generator: nn.Module, masks: Tensor, mode: SampleMode, *, seed: int) 
     pictures and exports: in train mode the dropout is drawn from a generator seeded ``seed``; the generator's
     mode and buffers (BatchNorm running statistics) and the global random state are left as they were, so
     rendering never changes a run's training."""
-    buffers = {name: value.clone() for name, value in generator.named_buffers()}
-    devices = [masks.device] if masks.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices), generator_mode(generator, mode):
+    with untouched(generator, masks.device), generator_mode(generator, mode):
         torch.manual_seed(seed)
-        images = from_tanh_range(generator(to_tanh_range(masks)))
-    for name, value in generator.named_buffers():
-        value.copy_(buffers[name])
-    return images
+        return from_tanh_range(generator(to_tanh_range(masks)))
+
+
+@contextmanager
+def untouched(module: nn.Module, device: torch.device) -> Iterator[None]:
+    """Within the block ``module`` may run in train mode without a trace: its buffers (BatchNorm running statistics)
+    and the global random state (CPU, and ``device``'s if CUDA) are restored on exit."""
+    buffers = {name: value.clone() for name, value in module.named_buffers()}
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, value in module.named_buffers():
+                    value.copy_(buffers[name])

@@ -159,6 +159,24 @@ def test_a_stopped_steer_run_resumes_to_the_uninterrupted_one(tiny, steer_refere
         assert (run / name).read_bytes() == (steer_reference / name).read_bytes(), name
 
 
+#: a steer run whose pool is weighed by a network, the generator rendering in train mode inside the loss
+STEER_WEIGHTNET = {**STEER_ALL, "steer": "appearance,weightnet,generator", "sample_mode": "train"}
+
+
+def test_a_stopped_weightnet_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
+    """The weighting network and its Adam moments are resumed exactly (the network is kept over refills)."""
+    reference, run = tmp_path / "reference", tmp_path / "run"
+    tiny.run(reference, **STEER_WEIGHTNET)
+    with sigint_after(monkeypatch, Steer, 5):
+        with pytest.raises(DgenError, match="stopped by signal 2 after iteration 5"):
+            tiny.run(run, **STEER_WEIGHTNET)
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
+    for name in ("segmenter.safetensors", "synthetic_pool.safetensors"):
+        assert (run / name).read_bytes() == (reference / name).read_bytes(), name
+
+
 def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):
     state = load_state(reference_run / "checkpoint.safetensors")
     trainer = state["trainer"]

@@ -16,6 +16,7 @@ from dgen.mlo import Context
 from dgen_genseg.generate import UTILITY_FILE, generate
 from dgen_genseg.metrics import bce_dice_loss
 from dgen_genseg.pipeline.config import GenSegConfig
+from dgen_genseg.pipeline.sample_mode import untouched
 from dgen_genseg.pipeline.steer.pair_features import PAIR_FEATURES, pair_features
 from dgen_genseg.pipeline.steer.pool import SyntheticPool
 from dgen_genseg.pipeline.steer.variables import parse_steer, steer_variables
@@ -70,6 +71,7 @@ def test_a_network_pool_is_kept_over_refills_and_needs_features():
             p.add_(0.3)
     before = [p.detach().clone() for p in pool.weights.parameters()]
     pool.refill((torch.rand(5, 1, 8, 8) > 0.5).float(), lambda masks, generator=None: (masks, None))
+    assert float(pool.masks.sum()) > 0, "the pool was refilled"
     assert all(torch.equal(a, p) for a, p in zip(before, pool.weights.parameters(), strict=True))
     features = torch.rand(4, len(PAIR_FEATURES))
     torch.testing.assert_close(pool.weigh(Context(), torch.arange(4), features), pool.utility(features))
@@ -79,6 +81,16 @@ def test_a_network_pool_is_kept_over_refills_and_needs_features():
         pool.utility()
     with pytest.raises(ConfigError, match="by='pairs'; expected 'pair'"):
         SyntheticPool(4, 2, (1, 8, 8), seed=0, device=torch.device("cpu"), by="pairs")
+
+
+def test_a_train_mode_pass_inside_untouched_leaves_no_trace():
+    module = torch.nn.Sequential(torch.nn.BatchNorm2d(2), torch.nn.Dropout(0.5)).train()
+    running = module[0].running_mean.clone()
+    state = torch.random.get_rng_state()
+    with untouched(module, torch.device("cpu")):
+        module(torch.rand(4, 2, 3, 3) + 5)
+        assert not torch.equal(module[0].running_mean, running)
+    assert torch.equal(module[0].running_mean, running) and torch.equal(torch.random.get_rng_state(), state)
 
 
 def test_weights_and_weightnet_are_refused_together():

@@ -4,7 +4,8 @@ GenSeg's only steered variable, α, cannot change the images (its cell is one co
 Here the upper-level loss (the look-ahead segmenter's loss on validation pairs, or on a held-out fold) reaches
 what the segmenter's synthetic data looks like: a learnable photometric augmentation of the synthetic images
 (``appearance``), a learnable random warp of the synthetic pairs (``geometry``), a learned weight per synthetic
-pair of a pool (``weights``) or a small network's weight of each pair's features (``weightnet``), the generator's weights (``generator``: GAN loss + ``steer_beta`` x the upper loss)
+pair of a pool (``weights``) or a small network's weight of each pair's features (``weightnet``), the
+generator's weights (``generator``: GAN loss + ``steer_beta`` x the upper loss)
 and α (``arch``), chosen with ``--set steer=...``.
 """
 
@@ -26,7 +27,7 @@ from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch
 from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
-from dgen_genseg.pipeline.sample_mode import SampleMode
+from dgen_genseg.pipeline.sample_mode import SampleMode, untouched
 from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_on,
                                                           parse_appearance_transforms)
@@ -59,8 +60,8 @@ class Steer:
 
     The real pairs the segmenter trains on get the ``strong`` classic augmentation unless ``real_augmenter``
     says otherwise. Log columns add the appearance and geometry magnitudes (``app_<transform>``, ``geo_<transform>``)
-    and the pool's weights (``w_min``, ``w_mean``, ``w_max``: the whole pool's with ``weights``, the batch's with
-    ``weightnet``); the run directory adds the learned variables and their pictures
+    and the pool's weights (``w_min``, ``w_mean``, ``w_max``: the whole pool's after the iteration's update with
+    ``weights``, the batch's before it with ``weightnet``); the run directory adds the learned variables and their pictures
     (:mod:`~dgen_genseg.pipeline.steer.saved`, :mod:`~dgen_genseg.pipeline.steer.pictures`).
     """
 
@@ -87,10 +88,10 @@ class Steer:
             self.geometry = LearnableGeometry(parse_geometry_transforms(config.geometry_transforms)).to(device)
         _refuse_unsteered_options(config, variables)
         self.pool: Optional[SyntheticPool] = None
-        weighing = [by for variable, by in (("weights", "pair"), ("weightnet", "net")) if variable in self.variables]
-        if weighing:
+        if "weights" in self.variables or "weightnet" in self.variables:
             self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
-                                      seed=config.seed + 6, device=device, by=weighing[0])
+                                      seed=config.seed + 6, device=device,
+                                      by="pair" if "weights" in self.variables else "net")
         self.batch_weights: Optional[Tensor] = None  # the last batch's weights (weightnet), for the log
         self.crossfit: Optional[CrossFit] = None
         if config.steer_objective == "crossfit":
@@ -204,10 +205,12 @@ class Steer:
         batch = SteerBatch(pairs, index, rendered, draws.get("synthetic"), draws.get("real"), warp)
         if self.pool is None or self.pool.per_pair:
             return batch
-        with torch.no_grad():
+        # the pairs as the loss sees them; a generator rendering here (in train mode) leaves no trace in its statistics
+        # or the random streams, but its dropout draw is not the one the loss then weighs
+        with torch.no_grad(), untouched(self.gan.generator, real.device):
             synthetic, synthetic_masks = self.synthesis.pairs(Context(), batch)
         features = pair_features(self.seg.segmenter, self.seg.loss, synthetic, synthetic_masks)
-        self.batch_weights = self.pool.weights.utility(features)
+        self.batch_weights = self.pool.utility(features)
         return replace(batch, features=features)
 
     def _variables(self) -> dict[str, float]:
@@ -218,9 +221,8 @@ class Steer:
         if self.geometry is not None:
             values.update({f"geo_{k}": float(v.detach()) for k, v in self.geometry.magnitudes().items()})
         if self.pool is not None:
-            weights = self.pool.utility() if self.pool.per_pair else self.batch_weights  # None before a weightnet batch
-            if weights is not None:
-                values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
+            weights = self.pool.utility() if self.pool.per_pair else self.batch_weights
+            values.update(w_min=float(weights.min()), w_mean=float(weights.mean()), w_max=float(weights.max()))
         return values
 
     def saved(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The pictures a ``steer`` run adds to its directory (beside the learned variables, :mod:`.saved`):
 
-- ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights`` or ``weightnet``:
-  the network's weights of the pairs as the run's last segmenter scores them);
+- ``utility.png``: the last pool's highest- and lowest-utility synthetic pairs (``steer=weights``; or ``weightnet``:
+  the network's weights of the pairs as the segmenter the run keeps, the best on validation, scores them);
 - ``appearance.png``: the learned appearance magnitudes over the run, from ``log.csv``'s ``app_<transform>``
   columns (``steer=appearance``);
 - ``geometry.png``: the learned geometry magnitudes, from its ``geo_<transform>`` columns (``steer=geometry``).
@@ -40,21 +40,22 @@ def write_steer_pictures(
     scorer: Optional[tuple[nn.Module, SegLoss]] = None,
 ) -> None:
     """Save the learned variables (:mod:`.saved`) and draw the pictures of the module docstring that the run's
-    steered variables have. A pool weighed by a network needs ``scorer``, the segmenter and its loss, for the pairs'
-    features (each rendered as ``utility.png`` shows it).
+    steered variables have. The pool's pairs are rendered once (one appearance draw seeded ``seed``, no geometry
+    warp); a pool weighed by a network needs ``scorer``, a segmenter and its loss, for those pairs' features.
 
     Raises:
         ConfigError: a network pool without ``scorer``.
     """
     if pool is not None:
-        utility = pool.utility() if pool.per_pair else None
-        if utility is None:
-            if scorer is None:
-                raise ConfigError("the utility of a pool weighed by a network needs scorer=(segmenter, seg_loss).")
-            images = rendered_pairs(generator, mode, appearance, pool.masks, seed=seed)
+        images = rendered_pairs(generator, mode, appearance, pool.masks, seed=seed)  # (P, C, S, S)
+        if pool.per_pair:
+            utility = pool.utility()
+        elif scorer is None:
+            raise ConfigError("the utility of a pool weighed by a network needs scorer=(segmenter, seg_loss).")
+        else:
             utility = pool.utility(pair_features(*scorer, images, pool.masks))
         save_pool(run_dir, pool, utility)
-        _save_utility(run_dir / UTILITY_PICTURE, generator, mode, appearance, pool.masks, utility, seed=seed)
+        _save_utility(run_dir / UTILITY_PICTURE, pool.masks, images, utility)
     for module, prefix, what, picture in ((appearance, "app_", "appearance", APPEARANCE_PICTURE),
                                           (geometry, "geo_", "geometry", GEOMETRY_PICTURE)):
         if module is not None:
@@ -78,17 +79,17 @@ def rendered_pairs(generator: nn.Module, mode: SampleMode, appearance: Optional[
     return appearance(images, draw)
 
 
-def _save_utility(path: Path, generator: nn.Module, mode: SampleMode, appearance: Optional[LearnableAppearance],
-                  masks: Tensor, weights: Tensor, *, seed: int) -> None:
+def _save_utility(path: Path, masks: Tensor, images: Tensor, weights: Tensor) -> None:
+    """The pool's highest- and lowest-weight pairs: ``masks`` ``(P, 1, S, S)``, their ``images`` ``(P, C, S, S)``,
+    ``weights`` ``(P,)``."""
     order = torch.argsort(weights, descending=True)
     shown = min(_SHOWN, len(order) // 2 or 1)
     top, bottom = order[:shown], order.flip(0)[:shown]
     columns = []
     for title, index in (("highest utility", top), ("lowest utility", bottom)):
-        chosen = masks[index.to(masks.device)]
-        images = rendered_pairs(generator, mode, appearance, chosen, seed=seed)
+        index = index.to(masks.device)
         notes = [f"weight {float(weights[i]):.3f}" for i in index]
-        columns += [Column(f"{title}: mask", chosen), Column(f"{title}: image", images, notes=notes)]
+        columns += [Column(f"{title}: mask", masks[index]), Column(f"{title}: image", images[index], notes=notes)]
     save_figure(tile_grid(columns, header=f"synthetic pairs of the last pool ({len(weights)}), by learned weight"),
                 path)
 

@@ -7,7 +7,7 @@ weight of the pair's features (``steer=weightnet``, :class:`dgen.steer.WeightNet
 
 from __future__ import annotations
 
-from typing import Any, Optional, final
+from typing import Any, Literal, Optional, final
 
 import torch
 from torch import Tensor, nn
@@ -39,7 +39,7 @@ class SyntheticPool(nn.Module):
     """
 
     def __init__(self, size: int, refresh: int, mask_shape: tuple[int, int, int], *, seed: int,
-                 device: torch.device, by: str = "pair") -> None:
+                 device: torch.device, by: Literal["pair", "net"] = "pair") -> None:
         super().__init__()
         if by not in ("pair", "net"):
             raise ConfigError(f"SyntheticPool by={by!r}; expected 'pair' (a logit per pair) or 'net' (a WeightNet).")
@@ -61,7 +61,7 @@ class SyntheticPool(nn.Module):
         augmented, _ = augmenter(train_masks[index.to(train_masks.device)], generator=self.generator)
         self.masks.copy_(augmented)
         self.sources.copy_(index)
-        if isinstance(self.weights, SampleWeights):
+        if self.per_pair:
             self.weights.reset()
 
     def draw(self, batch: int) -> Tensor:
@@ -75,7 +75,7 @@ class SyntheticPool(nn.Module):
         Raises:
             ConfigError: a network pool given no features.
         """
-        if isinstance(self.weights, SampleWeights):
+        if self.per_pair:
             return ctx.call(self.weights, index)
         if features is None:
             raise ConfigError("a pool weighed by a network needs each pair's features (pair_features) in the batch.")
@@ -88,7 +88,7 @@ class SyntheticPool(nn.Module):
         Raises:
             ConfigError: a network pool given no features.
         """
-        if isinstance(self.weights, SampleWeights):
+        if self.per_pair:
             return self.weights.utility()
         if features is None:
             raise ConfigError("the utility of a pool weighed by a network needs every pair's features (pair_features).")

@@ -35,8 +35,8 @@ _STEER_ADVICE = ("lower the steered variables' learning rates (appearance_lr, ge
 
 @final
 class SteerStep:
-    """The levels ``steer`` (if any of appearance, geometry, weights, arch is steered), ``gen`` (if the generator is) and
-    ``seg``, and the solver (option ``solver``, with ``nan_policy``, ``reuse_grads``, ``hyper_every``,
+    """The levels ``steer`` (if any of appearance, geometry, weights or weightnet, arch is steered), ``gen`` (if the
+    generator is) and ``seg``, and the solver (option ``solver``, with ``nan_policy``, ``reuse_grads``, ``hyper_every``,
     ``hyper_start`` and, for ``unroll``, ``backend``).
 
     The ``steer`` level's Adam (betas (0.5, 0.999)) has one parameter group per steered variable: the
