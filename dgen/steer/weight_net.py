@@ -27,28 +27,31 @@ class WeightNet(nn.Module):
     """``2 * sigmoid(MLP(features))`` in (0, 2) per sample: ``features`` -> ``hidden`` (ReLU) -> 1.
 
     The output layer starts at zero, so every weight starts at exactly 1 whatever the features; the first
-    hypergradient moves the output layer, the next ones the hidden layer too.
+    hypergradient moves the output layer, the next ones the hidden layer too. Free, the weights can scale the
+    weighted loss as a whole (all of them falling means "less of these samples"); with ``normalize`` they are
+    divided by their mean over the batch (Meta-Weight-Net's normalisation), so they only re-rank its samples.
 
     Args:
         features: the number of features per sample (an int >= 1).
         hidden: the hidden layer's width (an int >= 1).
+        normalize: divide the weights of each call by their mean (their mean is then 1).
 
     Raises:
         ConfigError: ``features`` or ``hidden`` is not an int >= 1.
     """
 
-    def __init__(self, features: int, hidden: int = 16) -> None:
+    def __init__(self, features: int, hidden: int = 16, *, normalize: bool = False) -> None:
         super().__init__()
         for name, value in (("features", features), ("hidden", hidden)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"WeightNet {name}={value!r}; expected an int >= 1.")
-        self.features = features
+        self.features, self.normalize = features, normalize
         self.net = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         nn.init.zeros_(self.net[2].weight)
         nn.init.zeros_(self.net[2].bias)
 
     def forward(self, features: Tensor) -> Tensor:
-        """The weights ``(b,)`` of samples with ``features`` ``(b, F)``.
+        """The weights ``(b,)`` of samples with ``features`` ``(b, F)`` (in (0, 2), or with ``normalize`` of mean 1).
 
         Raises:
             ConfigError: ``features`` is not ``(b, F)`` with this network's ``F``.
@@ -58,7 +61,8 @@ class WeightNet(nn.Module):
                 f"WeightNet got features of shape {tuple(features.shape)}; expected (b, {self.features}): "
                 f"one row of {self.features} features per sample."
             )
-        return 2.0 * torch.sigmoid(self.net(features).squeeze(1))
+        weights = 2.0 * torch.sigmoid(self.net(features).squeeze(1))  # (b,)
+        return weights / weights.mean() if self.normalize else weights
 
     @torch.no_grad()
     def utility(self, features: Tensor) -> Tensor:
@@ -66,4 +70,4 @@ class WeightNet(nn.Module):
         return self(features)
 
     def extra_repr(self) -> str:
-        return f"features={self.features}"
+        return f"features={self.features}, normalize={self.normalize}"

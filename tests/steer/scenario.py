@@ -58,7 +58,8 @@ class Scenario:
     """Levels ``uppers`` (a subset of :data:`UPPERS`) over the learner, in float64, with the batch
     ``{"draw": AppearanceDraw, "index": arange(N), "features": (N, 2)}`` drawn once."""
 
-    def __init__(self, uppers: tuple[str, ...] = UPPERS, optimizer: str = "sgd", steps: int = 1, *, seed: int = 0) -> None:
+    def __init__(self, uppers: tuple[str, ...] = UPPERS, optimizer: str = "sgd", steps: int = 1, *, seed: int = 0,
+                 normalize: bool = False) -> None:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
 
@@ -72,7 +73,7 @@ class Scenario:
         self.alpha = nn.Parameter(0.5 * torch.randn(2, generator=gen, dtype=torch.float64))
         self.appearance = LearnableAppearance(initial=0.2).double()
         self.weights = SampleWeights(N).double()
-        self.weightnet = WeightNet(2, hidden=3).double()
+        self.weightnet = WeightNet(2, hidden=3, normalize=normalize).double()
         self.net = nn.Sequential(nn.Conv2d(C, 3, 3, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(3 * H * W, 1)).double()
         with torch.no_grad():
             self.weights.logits.copy_(0.5 * torch.randn(N, generator=gen, dtype=torch.float64))

@@ -32,6 +32,11 @@ def test_each_block_alone_matches_finite_differences(uppers, optimizer, steps):
     _check_against_finite_differences(Scenario(uppers, optimizer, steps))
 
 
+@pytest.mark.parametrize("optimizer, steps", [("sgd", 1), ("adam", 2)])
+def test_a_normalized_weightnet_matches_finite_differences(optimizer, steps):
+    _check_against_finite_differences(Scenario(("weightnet",), optimizer, steps, normalize=True))
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("uppers", WITH_ALPHA, ids="+".join)
 def test_with_an_alpha_like_level_every_hypergradient_matches_finite_differences(uppers, optimizer):

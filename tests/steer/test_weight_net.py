@@ -45,6 +45,19 @@ def test_a_weighted_loss_reaches_the_output_layer_first_then_every_parameter():
     assert all(float(p.grad.abs().sum()) > 0 for p in net.parameters())
 
 
+def test_normalized_weights_are_the_free_ones_over_their_batch_mean():
+    torch.manual_seed(2)
+    free, normalized = WeightNet(2, hidden=4), WeightNet(2, hidden=4, normalize=True)
+    with torch.no_grad():
+        for p in free.parameters():
+            p.copy_(torch.randn_like(p))
+    normalized.load_state_dict(free.state_dict())
+    features = torch.randn(5, 2)
+    torch.testing.assert_close(normalized(features), free(features) / free(features).mean())
+    assert float(normalized.utility(features).mean()) == pytest.approx(1.0)
+    torch.testing.assert_close(normalized.utility(features[:1]), torch.ones(1))
+
+
 @pytest.mark.parametrize("kwargs", [{"features": 0}, {"features": 2.0}, {"features": True}, {"features": 2, "hidden": 0}])
 def test_bad_sizes_are_refused(kwargs):
     with pytest.raises(ConfigError, match=r"WeightNet (features|hidden)=.*expected an int >= 1"):

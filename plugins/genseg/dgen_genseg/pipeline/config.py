@@ -122,6 +122,9 @@ class GenSegConfig:
             the generator then runs inside the upper-level loss).
         weights_lr: method steer: learning rate of the synthetic pairs' weight logits (steer=weights) or of the
             weighting network (steer=weightnet).
+        weightnet_norm: method steer with steer=weightnet: none (the network's weights as they are: together they can
+            scale the synthetic loss) or batch (divided by their mean over the batch, Meta-Weight-Net's
+            normalisation: they only re-rank the batch's pairs).
         pool_size: method steer: synthetic pairs (augmented training masks) in the weighted pool.
         pool_refresh: method steer: iterations between refills of the pool (each pair's own weight starts again at
             1; a weighting network is kept).
@@ -198,6 +201,7 @@ class GenSegConfig:
     geometry_transforms: str = DEFAULT_GEOMETRY_TRANSFORMS  # steer=geometry: its warps, comma-separated
     geometry_on: Literal["pairs", "conditions"] = "pairs"  # steer=geometry: warp the rendered pairs or the conditions
     weights_lr: float = 0.01
+    weightnet_norm: Literal["none", "batch"] = "none"  # steer=weightnet: free weights, or of mean 1 over the batch
     pool_size: int = 64
     pool_refresh: int = 200
     crossfit_folds: int = 4

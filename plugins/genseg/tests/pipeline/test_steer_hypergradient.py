@@ -169,9 +169,11 @@ def test_generator_and_alpha_hypergradients_equal_finite_differences(steer):
         torch.testing.assert_close(v @ grad, expected, rtol=1e-6, atol=1e-6 * float(grad.norm()))
 
 
-@pytest.mark.parametrize("steer", ["weightnet", "appearance,weightnet", "weightnet,generator"])
-def test_weightnet_hypergradient_equals_finite_differences(steer):
-    method, batch = _steer(steer)
+@pytest.mark.parametrize("steer, norm", [("weightnet", "none"), ("appearance,weightnet", "none"),
+                                         ("weightnet,generator", "none"), ("appearance,weightnet", "batch")])
+def test_weightnet_hypergradient_equals_finite_differences(steer, norm):
+    method, batch = _steer(steer, weightnet_norm=norm)
+    assert method.pool.weights.normalize == (norm == "batch")
     assert batch.features is not None and batch.features.shape == (2, 2)
     upper = method.mlo.problem.level("steer").params
     assert (batch.rendered is None) == ("generator" in steer), "the generator renders inside the loss when steered"

@@ -93,6 +93,27 @@ def test_a_train_mode_pass_inside_untouched_leaves_no_trace():
     assert torch.equal(module[0].running_mean, running) and torch.equal(torch.random.get_rng_state(), state)
 
 
+def test_a_normalized_network_pool_weighs_each_batch_and_the_pool_to_mean_one():
+    pool = SyntheticPool(4, 2, (1, 8, 8), seed=0, device=torch.device("cpu"), by="net", normalize=True)
+    with torch.no_grad():
+        for p in pool.weights.parameters():
+            p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    features = torch.rand(4, len(PAIR_FEATURES))
+    assert float(pool.utility(features).std()) > 0
+    assert float(pool.utility(features).mean()) == pytest.approx(1.0)
+    assert float(pool.weigh(Context(), torch.arange(2), features[:2]).mean()) == pytest.approx(1.0)
+
+
+def test_weightnet_norm_is_refused_without_weightnet(tiny, tmp_path):
+    result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
+                      "--method", "steer:weights", *tiny.set_args(weightnet_norm="batch"))
+    assert "weightnet_norm='batch' is read only when weightnet is steered, and this run steers weights" in (
+        tiny.error_line(result))
+    result = tiny.cli("run", "genseg", "--out", str(tmp_path / "bad"), "--device", "cpu", "--no-progress",
+                      "--method", "steer:weightnet", *tiny.set_args(weightnet_norm="mean"))
+    assert "unknown value for option 'weightnet_norm' 'mean'. Available: batch, none" in tiny.error_line(result)
+
+
 def test_weights_and_weightnet_are_refused_together():
     assert parse_steer("weightnet,appearance") == ("appearance", "weightnet")
     with pytest.raises(ConfigError, match="steer='weights,weightnet' names both weights and weightnet.*keep one"):

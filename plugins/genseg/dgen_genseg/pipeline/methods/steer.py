@@ -91,7 +91,8 @@ class Steer:
         if "weights" in self.variables or "weightnet" in self.variables:
             self.pool = SyntheticPool(config.pool_size, config.pool_refresh, tuple(inputs.train.masks.shape[1:]),
                                       seed=config.seed + 6, device=device,
-                                      by="pair" if "weights" in self.variables else "net")
+                                      by="pair" if "weights" in self.variables else "net",
+                                      normalize=config.weightnet_norm == "batch")
         self.batch_weights: Optional[Tensor] = None  # the last batch's weights (weightnet), for the log
         self.crossfit: Optional[CrossFit] = None
         if config.steer_objective == "crossfit":
@@ -249,17 +250,18 @@ class Steer:
 
 
 def _refuse_unsteered_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:
-    """A run that does not steer the appearance (the geometry) must leave its transforms and targets at their
-    defaults.
+    """A run that does not steer the appearance (the geometry, the weighting network) must leave its transforms and
+    targets (its normalisation) at their defaults.
 
     Raises:
-        ConfigError: ``appearance_transforms``, ``appearance_on``, ``geometry_transforms`` or ``geometry_on`` set,
-            naming it and the fix.
+        ConfigError: ``appearance_transforms``, ``appearance_on``, ``geometry_transforms``, ``geometry_on`` or
+            ``weightnet_norm`` set, naming it and the fix.
     """
     for variable, name, default in (("appearance", "appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS),
                                     ("appearance", "appearance_on", "synthetic"),
                                     ("geometry", "geometry_transforms", DEFAULT_GEOMETRY_TRANSFORMS),
-                                    ("geometry", "geometry_on", "pairs")):
+                                    ("geometry", "geometry_on", "pairs"),
+                                    ("weightnet", "weightnet_norm", "none")):
         value = getattr(config, name)
         if variable not in variables and value != default:
             raise ConfigError(f"{name}={value!r} is read only when {variable} is steered, and this run steers "

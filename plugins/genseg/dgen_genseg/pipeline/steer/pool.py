@@ -28,7 +28,8 @@ class SyntheticPool(nn.Module):
     Every ``refresh`` iterations the pool is refilled: new masks, drawn from the training masks and
     transformed by the mask augmenter. The weights' module is the upper level's variables: with ``by="pair"`` a
     logit per pair (:class:`dgen.steer.SampleWeights`), back at 1 at each refill, a weight kept with its mask until
-    the next; with ``by="net"`` one :class:`dgen.steer.WeightNet` over each pair's features, kept over refills.
+    the next; with ``by="net"`` one :class:`dgen.steer.WeightNet` over each pair's features, kept over refills
+    (``normalize``: its weights divided by their mean over each batch, and over the pool for its utility).
     Every draw comes from one CPU generator seeded ``seed`` (saved with the run).
 
     Attributes:
@@ -39,14 +40,15 @@ class SyntheticPool(nn.Module):
     """
 
     def __init__(self, size: int, refresh: int, mask_shape: tuple[int, int, int], *, seed: int,
-                 device: torch.device, by: Literal["pair", "net"] = "pair") -> None:
+                 device: torch.device, by: Literal["pair", "net"] = "pair", normalize: bool = False) -> None:
         super().__init__()
         if by not in ("pair", "net"):
             raise ConfigError(f"SyntheticPool by={by!r}; expected 'pair' (a logit per pair) or 'net' (a WeightNet).")
         self.size, self.refresh, self.per_pair = size, refresh, by == "pair"
         self.register_buffer("masks", torch.zeros(size, *mask_shape, device=device))
         self.register_buffer("sources", torch.zeros(size, dtype=torch.long, device=device))
-        self.weights: nn.Module = (SampleWeights(size) if self.per_pair else WeightNet(len(PAIR_FEATURES))).to(device)
+        self.weights: nn.Module = (SampleWeights(size) if self.per_pair
+                                   else WeightNet(len(PAIR_FEATURES), normalize=normalize)).to(device)
         self.generator = torch.Generator().manual_seed(seed)
 
     def due(self, iteration: int) -> bool:
