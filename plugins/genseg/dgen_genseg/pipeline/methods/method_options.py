@@ -19,8 +19,7 @@ __all__ = ["METHOD_OPTIONS", "STEER_OPTIONS", "check_declared_reads"]
 #: the options only the ``steer`` method reads.
 STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "appearance_transforms", "appearance_on",
                  "geometry_lr", "geometry_transforms", "geometry_on", "weights_lr", "weightnet_norm", "pool_size",
-                 "pool_refresh",
-                 "crossfit_folds", "crossfit_every")
+                 "pool_refresh", "crossfit_folds", "crossfit_every")
 #: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
 #: hypergradient's frequency and steer's own).
 METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
