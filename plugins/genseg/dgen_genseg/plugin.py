@@ -75,16 +75,19 @@ def register_methods(register: Register) -> None:
         what = "no augmentation" if augmenter is None else f"the '{augmenter}' augmenter"
         register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg", reads=(),
                  description=f"classic supervised training on real pairs with {what}")
-    register("separate", pix2pix_factory(Separate), pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
+    register("separate", pix2pix_factory(Separate), pipeline="genseg", generator="pix2pix",
+             reads=(*_GAN_READS, "synthetic_filter"),
              sample_mode=Separate.default_sample_mode,
              description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
-    register("wgan", Wgan.build, pipeline="genseg", generator="pairs", reads=("real_augmenter", "seg_batchnorm"),
+    register("wgan", Wgan.build, pipeline="genseg", generator="pairs",
+             reads=("real_augmenter", "seg_batchnorm", "synthetic_filter"),
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
     register("genseg", pix2pix_factory(GenSeg), pipeline="genseg", generator="pix2pix",
              reads=(*_GAN_READS, "lookahead_lr", "hyper_every", "hyper_start", "upper_batch"),
              sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
-    register("joint", pix2pix_factory(Joint), pipeline="genseg", generator="pix2pix", reads=_GAN_READS,
+    register("joint", pix2pix_factory(Joint), pipeline="genseg", generator="pix2pix",
+             reads=(*_GAN_READS, "synthetic_filter"),
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
     register("steer", Steer.build, pipeline="genseg", generator="pix2pix", family=True, bare=True,

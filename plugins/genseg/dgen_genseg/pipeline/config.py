@@ -130,6 +130,9 @@ class GenSegConfig:
             1; a weighting network is kept).
         crossfit_folds: method steer with steer_objective=crossfit: folds of the training pairs.
         crossfit_every: method steer with steer_objective=crossfit: iterations before the held-out fold rotates.
+        synthetic_filter: joint, separate, wgan: the fraction of each iteration's synthetic pairs, those the segmenter
+            fits worst (its loss on each, eval mode, before the update), left out of its loss (after FreeMask; a
+            fixed rule on the feature steer=weightnet learns from). 0: every pair counts (the paper).
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
         log_every: without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations.
     """
@@ -206,6 +209,8 @@ class GenSegConfig:
     pool_refresh: int = 200
     crossfit_folds: int = 4
     crossfit_every: int = 50
+    # a fixed filter of the synthetic pairs (joint, separate, wgan)
+    synthetic_filter: float = 0.0  # fraction of each synthetic batch, the worst-fitted pairs, left out of the loss
 
     #: options that only change what a run writes or shows: a resumed run may change them.
     may_change_on_resume: ClassVar[tuple[str, ...]] = ("keep_checkpoint", "log_every")

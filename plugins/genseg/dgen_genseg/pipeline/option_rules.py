@@ -47,5 +47,7 @@ OPTION_RULES: dict[str, Range] = {
     "pool_refresh": Range(low=1, example="200", meaning="iterations between refills of the pool"),
     "crossfit_folds": Range(low=2, example="4", meaning="folds of the training pairs"),
     "crossfit_every": Range(low=1, example="50", meaning="iterations before the held-out fold rotates"),
+    "synthetic_filter": Range(low=0, high=0.9, example="0.25",
+                              meaning="fraction of each synthetic batch left out of the segmenter's loss"),
     "lookahead_lr": Range(low=0, low_open=True, example="0.001", meaning="fixed lr of the segmenter's look-ahead step"),
 }

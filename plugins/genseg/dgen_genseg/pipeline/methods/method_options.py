@@ -21,9 +21,9 @@ STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "app
                  "geometry_lr", "geometry_transforms", "geometry_on", "weights_lr", "weightnet_norm", "pool_size",
                  "pool_refresh", "crossfit_folds", "crossfit_every")
 #: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
-#: hypergradient's frequency and steer's own).
+#: hypergradient's frequency, the filter of the synthetic pairs and steer's own).
 METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
-                  "sample_mode", "hyper_every", "hyper_start", "upper_batch", *STEER_OPTIONS)
+                  "sample_mode", "hyper_every", "hyper_start", "upper_batch", "synthetic_filter", *STEER_OPTIONS)
 _OPTIONS = frozenset(f.name for f in dataclasses.fields(GenSegConfig))
 
 

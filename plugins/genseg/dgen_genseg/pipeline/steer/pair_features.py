@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from dgen_genseg.pipeline.evaluate import batch_logits
-from dgen_genseg.pipeline.levels import SegLoss, per_sample_loss
+from dgen_genseg.pipeline.levels import SegLoss
+from dgen_genseg.pipeline.parts.synthetic_filter import pair_losses
 
 __all__ = ["PAIR_FEATURES", "pair_features"]
 
@@ -24,7 +24,6 @@ def pair_features(segmenter: nn.Module, seg_loss: SegLoss, images: Tensor, masks
     """The features ``(B, len(PAIR_FEATURES))`` of the pairs ``images`` ``(B, C, H, W)`` in [0, 1] and ``masks``
     ``(B, 1, H, W)``: data, computed once before the look-ahead. The segmenter runs in eval mode (its BatchNorm
     statistics untouched) and is put back in the mode it was in."""
-    (logits,) = batch_logits(segmenter, images, images.shape[0])  # (B, 1, H, W), one batch
-    loss = per_sample_loss(seg_loss, logits, masks)  # (B,)
+    loss = pair_losses(segmenter, seg_loss, images, masks)  # (B,)
     area = masks.flatten(1).mean(1)  # (B,)
     return torch.stack([loss, area], dim=1)

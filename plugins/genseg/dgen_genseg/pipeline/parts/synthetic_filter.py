@@ -1,0 +1,47 @@
+"""Leave the synthetic pairs the segmenter fits worst out of its loss (option ``synthetic_filter``).
+
+After FreeMask (Yang et al., NeurIPS 2023): a generated image the segmenter cannot fit is often a bad rendering
+of its mask, and training on it teaches the wrong boundary; FreeMask ignores the regions of a synthetic image whose
+loss, under a model trained on real images, exceeds a margin over the class's mean. Here, per pair and with no
+state: each iteration the segmenter (eval mode, no gradient, its BatchNorm statistics untouched) scores the
+batch's synthetic pairs, and the ``floor(fraction * B)`` with the highest loss get weight 0; the others share the
+synthetic loss equally. A fixed rule on the same feature that ``steer=weightnet`` learns from: the ablation of
+learning the weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from dgen.errors import ConfigError
+from dgen_genseg.pipeline.evaluate import batch_logits
+from dgen_genseg.pipeline.levels import SegLoss, per_sample_loss
+
+__all__ = ["keep_weights", "pair_losses"]
+
+
+@torch.no_grad()
+def pair_losses(segmenter: nn.Module, seg_loss: SegLoss, images: Tensor, masks: Tensor) -> Tensor:
+    """The segmenter's loss on each pair ``(B,)``, of images ``(B, C, H, W)`` in [0, 1] and masks ``(B, 1, H, W)``:
+    eval mode, no gradient, one batch; the segmenter is put back in the mode it was in."""
+    (logits,) = batch_logits(segmenter, images, images.shape[0])  # (B, 1, H, W)
+    return per_sample_loss(seg_loss, logits, masks)
+
+
+def keep_weights(losses: Tensor, fraction: float) -> Tensor:
+    """Weights ``(B,)`` for :func:`dgen.steer.weighted_mean` that leave out the ``floor(fraction * B)`` pairs of
+    highest loss (``losses`` ``(B,)``; ties: the later pair goes first) and weigh the others ``B / kept``, so that
+    the weighted mean is the plain mean over the kept pairs. ``fraction`` in [0, 1): at least one pair is kept.
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise ConfigError(f"synthetic_filter={fraction} must be in [0, 1); give e.g. --set synthetic_filter=0.25.")
+    b = losses.shape[0]
+    dropped = min(math.floor(fraction * b), b - 1)
+    weights = torch.full_like(losses, b / (b - dropped))
+    if dropped:
+        order = torch.argsort(losses, stable=True)  # ascending; equal losses keep their order
+        weights[order[b - dropped :]] = 0.0
+    return weights
