@@ -13,7 +13,7 @@ from dgen_genseg.commands import (
 )
 from dgen_genseg.pipeline.genseg import GenSegPipeline
 from dgen_genseg.pipeline.methods import CLASSIC, GenSeg, Joint, Separate, Steer, Supervised, Wgan
-from dgen_genseg.pipeline.methods.method_options import STEER_OPTIONS
+from dgen_genseg.pipeline.methods.method_options import FILTER_OPTIONS, STEER_OPTIONS
 from dgen_genseg.pipeline.parts.assembly import pix2pix_factory
 from dgen_genseg.tasks import TASKS
 
@@ -76,18 +76,18 @@ def register_methods(register: Register) -> None:
         register(name, partial(Supervised.build, augmenter=augmenter), pipeline="genseg", reads=(),
                  description=f"classic supervised training on real pairs with {what}")
     register("separate", pix2pix_factory(Separate), pipeline="genseg", generator="pix2pix",
-             reads=(*_GAN_READS, "synthetic_filter"),
+             reads=(*_GAN_READS, *FILTER_OPTIONS),
              sample_mode=Separate.default_sample_mode,
              description="the GAN first, then frozen; the segmenter on its pairs + real pairs (no MLO)")
     register("wgan", Wgan.build, pipeline="genseg", generator="pairs",
-             reads=("real_augmenter", "seg_batchnorm", "synthetic_filter"),
+             reads=("real_augmenter", "seg_batchnorm", *FILTER_OPTIONS),
              description="an unconditional WGAN-GP's image-mask pairs (trained first, then frozen) + real pairs")
     register("genseg", pix2pix_factory(GenSeg), pipeline="genseg", generator="pix2pix",
              reads=(*_GAN_READS, "lookahead_lr", "hyper_every", "hyper_start", "upper_batch"),
              sample_mode=GenSeg.default_sample_mode,
              description="GenSeg: generator architecture, generator and segmenter by three-level optimisation")
     register("joint", pix2pix_factory(Joint), pipeline="genseg", generator="pix2pix",
-             reads=(*_GAN_READS, "synthetic_filter"),
+             reads=(*_GAN_READS, *FILTER_OPTIONS),
              sample_mode=Joint.default_sample_mode,
              description="control: G, D and S trained together on GenSeg's data with ordinary gradients, no MLO")
     register("steer", Steer.build, pipeline="genseg", generator="pix2pix", family=True, bare=True,

@@ -133,6 +133,8 @@ class GenSegConfig:
         synthetic_filter: joint, separate, wgan: the fraction of each iteration's synthetic pairs, those the segmenter
             fits worst (its loss on each, eval mode, before the update), left out of its loss (after FreeMask; a
             fixed rule on the feature steer=weightnet learns from). 0: every pair counts (the paper).
+        synthetic_filter_drop: joint, separate, wgan with synthetic_filter > 0: which pairs it leaves out: worst (the
+            worst-fitted, FreeMask's filter) or best (the best-fitted: training on the hard pairs only).
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
         log_every: without a terminal (Slurm, CI, nohup): a plain progress line every this many iterations.
     """
@@ -211,6 +213,7 @@ class GenSegConfig:
     crossfit_every: int = 50
     # a fixed filter of the synthetic pairs (joint, separate, wgan)
     synthetic_filter: float = 0.0  # fraction of each synthetic batch, the worst-fitted pairs, left out of the loss
+    synthetic_filter_drop: Literal["worst", "best"] = "worst"  # which end of the ranking the filter leaves out
 
     #: options that only change what a run writes or shows: a resumed run may change them.
     may_change_on_resume: ClassVar[tuple[str, ...]] = ("keep_checkpoint", "log_every")

@@ -20,7 +20,7 @@ import torch
 
 from dgen.checkpoint import load_state, load_weights, save_state, save_weights
 from dgen.errors import DgenError
-from dgen_genseg.pipeline.methods import GenSeg, Steer, Wgan
+from dgen_genseg.pipeline.methods import GenSeg, Joint, Steer, Wgan
 
 ROOT = Path(__file__).resolve().parents[4]
 KILL_AFTER = 3  # SIGKILL once log.csv has the row of this (0-based) iteration: after the checkpoint at 2
@@ -175,6 +175,20 @@ def test_a_stopped_weightnet_run_resumes_to_the_uninterrupted_one(tiny, tmp_path
     assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
     for name in ("segmenter.safetensors", "synthetic_pool.safetensors"):
         assert (run / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_a_stopped_filtered_joint_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
+    """``synthetic_filter`` keeps no state and draws nothing: a filtered run resumes bit for bit."""
+    options = {"method": "joint", "synthetic_filter": "0.5"}
+    reference, run = tmp_path / "reference", tmp_path / "run"
+    tiny.run(reference, **options)
+    with sigint_after(monkeypatch, Joint, 5):
+        with pytest.raises(DgenError, match="stopped by signal 2 after iteration 5"):
+            tiny.run(run, **options)
+    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
+    assert (run / "segmenter.safetensors").read_bytes() == (reference / "segmenter.safetensors").read_bytes()
 
 
 def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):

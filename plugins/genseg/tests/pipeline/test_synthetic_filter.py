@@ -31,6 +31,17 @@ def test_keep_weights_leave_out_the_worst_fitted_pairs(losses, fraction, expecte
     assert torch.allclose(weights, torch.tensor(expected, dtype=torch.float64), rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize(("losses", "fraction", "expected"), [
+    ([0.3, 0.9, 0.1, 0.5], 0.25, [4 / 3, 4 / 3, 0, 4 / 3]),
+    ([0.3, 0.9, 0.1, 0.5], 0.5, [0, 2, 0, 2]),
+    ([0.3, 0.9, 0.1, 0.5], 0.9, [0, 4, 0, 0]),  # the worst-fitted pair alone
+    ([0.2, 0.2, 0.2, 0.2], 0.25, [0, 4 / 3, 4 / 3, 4 / 3]),  # a tie: the earlier pair goes first
+])
+def test_drop_best_leaves_out_the_best_fitted_pairs(losses, fraction, expected):
+    weights = keep_weights(torch.tensor(losses, dtype=torch.float64), fraction, "best")
+    assert torch.allclose(weights, torch.tensor(expected, dtype=torch.float64), rtol=0, atol=1e-15)
+
+
 def test_the_weighted_mean_is_the_mean_over_the_kept_pairs():
     per_pair = torch.tensor([0.3, 0.9, 0.1, 0.5, 0.8], dtype=torch.float64)
     kept = weighted_mean(per_pair, keep_weights(per_pair, 0.4))  # floor(2.0) = 2 left out: 0.9 and 0.8
@@ -48,24 +59,32 @@ def test_the_option_is_range_checked_with_the_fix():
         GenSegConfig(synthetic_filter=0.95)
 
 
+def test_a_drop_without_a_filter_is_refused_with_the_fix():
+    with pytest.raises(ConfigError, match=r"synthetic_filter_drop='best' is read only with synthetic_filter > 0.*"
+                                          r"--set synthetic_filter=0\.25"):
+        GenSegConfig(synthetic_filter_drop="best")
+
+
 def _segmenter() -> nn.Module:
     """No BatchNorm: leaving a pair out of the loss is then the same as leaving it out of the batch."""
     torch.manual_seed(0)
     return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Tanh(), nn.Conv2d(4, 1, 1)).double()
 
 
-def test_one_filtered_update_equals_a_hand_written_step_on_the_kept_pairs():
+@pytest.mark.parametrize("drop", ["worst", "best"])
+def test_one_filtered_update_equals_a_hand_written_step_on_the_kept_pairs(drop):
     torch.manual_seed(1)
     synthetic, images = torch.rand(4, 3, 8, 8, dtype=torch.float64), torch.rand(4, 3, 8, 8, dtype=torch.float64)
     synthetic_masks, masks = (torch.rand(4, 1, 8, 8) > 0.6).double(), (torch.rand(4, 1, 8, 8) > 0.6).double()
     synthetic_masks[2] = 1 - synthetic_masks[2]  # a pair its image does not show
-    config = GenSegConfig(seg_optimizer="sgd", seg_lr=0.5, seg_weight_decay=0.0, gamma=0.7, synthetic_filter=0.25)
+    config = GenSegConfig(seg_optimizer="sgd", seg_lr=0.5, seg_weight_decay=0.0, gamma=0.7, synthetic_filter=0.25,
+                          synthetic_filter_drop=drop)
     step = SegmenterStep(config, _segmenter(), bce_dice_loss, Updates(config))
 
     reference = _segmenter()
     losses = pair_losses(reference, bce_dice_loss, synthetic, synthetic_masks)
-    worst = int(losses.argmax())
-    kept = [i for i in range(4) if i != worst]
+    left_out = int(losses.argmax() if drop == "worst" else losses.argmin())
+    kept = [i for i in range(4) if i != left_out]
     loss = (per_sample_loss(bce_dice_loss, reference(synthetic[kept]), synthetic_masks[kept]).mean()
             + 0.7 * bce_dice_loss(reference(images), masks))
     grads = torch.autograd.grad(loss, list(reference.parameters()))

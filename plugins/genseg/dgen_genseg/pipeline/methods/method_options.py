@@ -14,16 +14,19 @@ from dgen.errors import RegistryError, closest_match
 from dgen.registry import Entry
 from dgen_genseg.pipeline.config import GenSegConfig
 
-__all__ = ["METHOD_OPTIONS", "STEER_OPTIONS", "check_declared_reads"]
+__all__ = ["FILTER_OPTIONS", "METHOD_OPTIONS", "STEER_OPTIONS", "check_declared_reads"]
 
 #: the options only the ``steer`` method reads.
 STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "appearance_transforms", "appearance_on",
                  "geometry_lr", "geometry_transforms", "geometry_on", "weights_lr", "weightnet_norm", "pool_size",
                  "pool_refresh", "crossfit_folds", "crossfit_every")
+#: the options of the fixed filter of the synthetic pairs (joint, separate, wgan).
+FILTER_OPTIONS = ("synthetic_filter", "synthetic_filter_drop")
 #: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the
 #: hypergradient's frequency, the filter of the synthetic pairs and steer's own).
 METHOD_OPTIONS = ("real_augmenter", "search_space", "lookahead_lr", "seg_batchnorm", "diffaugment", "gan_augment",
-                  "sample_mode", "hyper_every", "hyper_start", "upper_batch", "synthetic_filter", *STEER_OPTIONS)
+                  "sample_mode", "hyper_every", "hyper_start", "upper_batch", *FILTER_OPTIONS,
+                  *STEER_OPTIONS)
 _OPTIONS = frozenset(f.name for f in dataclasses.fields(GenSegConfig))
 
 

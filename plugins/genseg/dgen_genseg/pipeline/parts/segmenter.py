@@ -40,7 +40,7 @@ class SegmenterStep:
     def __init__(self, config: GenSegConfig, segmenter: nn.Module, seg_loss: SegLoss, updates: Updates) -> None:
         self.segmenter, self.loss, self.updates, self.gamma = segmenter, seg_loss, updates, config.gamma
         self.separate_batchnorm = config.seg_batchnorm == "separate"
-        self.synthetic_filter = config.synthetic_filter
+        self.synthetic_filter, self.filter_drop = config.synthetic_filter, config.synthetic_filter_drop
         self.optimizer = make_optimizer(
             config.seg_optimizer, segmenter.parameters(), lr=config.seg_lr, weight_decay=config.seg_weight_decay
         )
@@ -54,7 +54,7 @@ class SegmenterStep:
         self, synthetic: Tensor, synthetic_masks: Tensor, images: Tensor, masks: Tensor
     ) -> dict[str, float]:
         """One update on synthetic pairs + γ · real pairs (Eq. 2); with ``synthetic_filter`` > 0, on the synthetic
-        pairs the segmenter fits best (scored before the update, in eval mode) + γ · real pairs.
+        pairs the filter keeps (scored before the update, in eval mode; ``synthetic_filter_drop``) + γ · real pairs.
 
         Args:
             synthetic: generated images ``(B, C, H, W)`` in [0, 1] (no gradient to their generator).
@@ -63,7 +63,8 @@ class SegmenterStep:
         """
         weights = None
         if self.synthetic_filter > 0:
-            weights = keep_weights(pair_losses(self.segmenter, self.loss, synthetic, synthetic_masks), self.synthetic_filter)
+            losses = pair_losses(self.segmenter, self.loss, synthetic, synthetic_masks)  # (B,)
+            weights = keep_weights(losses, self.synthetic_filter, self.filter_drop)
         self.segmenter.train()
         batch = GenSegBatch(images, masks, synthetic_masks, images[:0], masks[:0])
         separate = self.segmenter if self.separate_batchnorm else None

@@ -6,12 +6,14 @@ loss, under a model trained on real images, exceeds a margin over the class's me
 state: each iteration the segmenter (eval mode, no gradient, its BatchNorm statistics untouched) scores the
 batch's synthetic pairs, and the ``floor(fraction * B)`` with the highest loss get weight 0; the others share the
 synthetic loss equally. A fixed rule on the same feature that ``steer=weightnet`` learns from: the ablation of
-learning the weights.
+learning the weights. ``drop="best"`` leaves out the pairs it fits best instead (the other direction of the same
+ranking: the hard pairs only, as FreeMask's hardness-aware re-sampling favours hard masks).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -20,7 +22,10 @@ from dgen.errors import ConfigError
 from dgen_genseg.pipeline.evaluate import batch_logits
 from dgen_genseg.pipeline.levels import SegLoss, per_sample_loss
 
-__all__ = ["keep_weights", "pair_losses"]
+__all__ = ["Drop", "keep_weights", "pair_losses"]
+
+#: which end of the ranking by loss a filter leaves out
+Drop = Literal["worst", "best"]
 
 
 @torch.no_grad()
@@ -31,10 +36,11 @@ def pair_losses(segmenter: nn.Module, seg_loss: SegLoss, images: Tensor, masks: 
     return per_sample_loss(seg_loss, logits, masks)
 
 
-def keep_weights(losses: Tensor, fraction: float) -> Tensor:
+def keep_weights(losses: Tensor, fraction: float, drop: Drop = "worst") -> Tensor:
     """Weights ``(B,)`` for :func:`dgen.steer.weighted_mean` that leave out the ``floor(fraction * B)`` pairs of
-    highest loss (``losses`` ``(B,)``; ties: the later pair goes first) and weigh the others ``B / kept``, so that
-    the weighted mean is the plain mean over the kept pairs. ``fraction`` in [0, 1): at least one pair is kept.
+    highest loss (``drop="worst"``; ties: the later pair goes first) or of lowest loss (``"best"``; ties: the
+    earlier pair goes first) and weigh the others ``B / kept``, so that the weighted mean is the plain mean over the
+    kept pairs. ``losses`` ``(B,)``; ``fraction`` in [0, 1): at least one pair is kept.
     """
     if not 0.0 <= fraction < 1.0:
         raise ConfigError(f"synthetic_filter={fraction} must be in [0, 1); give e.g. --set synthetic_filter=0.25.")
@@ -43,5 +49,5 @@ def keep_weights(losses: Tensor, fraction: float) -> Tensor:
     weights = torch.full_like(losses, b / (b - dropped))
     if dropped:
         order = torch.argsort(losses, stable=True)  # ascending; equal losses keep their order
-        weights[order[b - dropped :]] = 0.0
+        weights[order[b - dropped :] if drop == "worst" else order[:dropped]] = 0.0
     return weights
