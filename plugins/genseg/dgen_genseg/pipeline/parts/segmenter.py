@@ -30,7 +30,7 @@ class SegmenterStep:
     """The segmenter, its loss (option ``seg_loss``) and its optimiser (``seg_optimizer``, ``seg_lr``,
     ``seg_weight_decay``); each call is one guarded update (level ``seg``) whose log entries are ``seg``
     (the loss, NaN if skipped) and ``skipped``. With ``synthetic_filter`` > 0 the synthetic pairs it fits worst
-    are left out of each update (:mod:`.synthetic_filter`).
+    (``synthetic_filter_drop=best``: best) are left out of each update (:mod:`.synthetic_filter`).
 
     Where real and synthetic pairs meet is :func:`.levels.synthetic_plus_real_loss`, shared with GenSeg's MLO
     level: one batch (``seg_batchnorm=joint``, the paper) or two BatchNorm passes whose running statistics come

@@ -1,4 +1,4 @@
-"""Leave the synthetic pairs the segmenter fits worst out of its loss (option ``synthetic_filter``).
+"""Leave the synthetic pairs the segmenter fits worst (or best) out of its loss (option ``synthetic_filter``).
 
 After FreeMask (Yang et al., NeurIPS 2023): a generated image the segmenter cannot fit is often a bad rendering
 of its mask, and training on it teaches the wrong boundary; FreeMask ignores the regions of a synthetic image whose
