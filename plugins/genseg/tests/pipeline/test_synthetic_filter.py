@@ -88,7 +88,7 @@ def test_one_filtered_update_equals_a_hand_written_step_on_the_kept_pairs(drop):
     loss = (per_sample_loss(bce_dice_loss, reference(synthetic[kept]), synthetic_masks[kept]).mean()
             + 0.7 * bce_dice_loss(reference(images), masks))
     grads = torch.autograd.grad(loss, list(reference.parameters()))
-    loss = float(loss)
+    loss = float(loss.detach())
 
     logged = step.on_synthetic_and_real(synthetic, synthetic_masks, images, masks)
     assert logged["seg"] == pytest.approx(loss, rel=1e-12) and logged["skipped"] == 0.0
