@@ -163,32 +163,31 @@ def test_a_stopped_steer_run_resumes_to_the_uninterrupted_one(tiny, steer_refere
 STEER_WEIGHTNET = {**STEER_ALL, "steer": "appearance,weightnet,generator", "sample_mode": "train"}
 
 
-def test_a_stopped_weightnet_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
-    """The weighting network and its Adam moments are resumed exactly (the network is kept over refills)."""
-    reference, run = tmp_path / "reference", tmp_path / "run"
-    tiny.run(reference, **STEER_WEIGHTNET)
-    with sigint_after(monkeypatch, Steer, 5):
-        with pytest.raises(DgenError, match="stopped by signal 2 after iteration 5"):
-            tiny.run(run, **STEER_WEIGHTNET)
-    result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
-    assert result.exit_code == 0, result.output
-    assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
-    for name in ("segmenter.safetensors", "synthetic_pool.safetensors"):
-        assert (run / name).read_bytes() == (reference / name).read_bytes(), name
-
-
-def test_a_stopped_filtered_joint_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
-    """``synthetic_filter`` keeps no state and draws nothing: a filtered run resumes bit for bit."""
-    options = {"method": "joint", "synthetic_filter": "0.5"}
+def _stop_resume_and_compare(tiny, tmp_path, monkeypatch, trainer: type, options: dict, files: tuple[str, ...]) -> None:
+    """Run ``options`` uninterrupted and again stopped by SIGINT after iteration 5 then resumed; the log and ``files``
+    of the two must be identical."""
     reference, run = tmp_path / "reference", tmp_path / "run"
     tiny.run(reference, **options)
-    with sigint_after(monkeypatch, Joint, 5):
+    with sigint_after(monkeypatch, trainer, 5):
         with pytest.raises(DgenError, match="stopped by signal 2 after iteration 5"):
             tiny.run(run, **options)
     result = tiny.cli("run", "genseg", "--resume", str(run), "--device", "cpu", "--no-progress")
     assert result.exit_code == 0, result.output
     assert (run / "log.csv").read_text() == (reference / "log.csv").read_text()
-    assert (run / "segmenter.safetensors").read_bytes() == (reference / "segmenter.safetensors").read_bytes()
+    for name in files:
+        assert (run / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_a_stopped_weightnet_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
+    """The weighting network and its Adam moments are resumed exactly (the network is kept over refills)."""
+    _stop_resume_and_compare(tiny, tmp_path, monkeypatch, Steer, STEER_WEIGHTNET,
+                             ("segmenter.safetensors", "synthetic_pool.safetensors"))
+
+
+def test_a_stopped_filtered_joint_run_resumes_to_the_uninterrupted_one(tiny, tmp_path, monkeypatch):
+    """``synthetic_filter`` keeps no state and draws nothing: a filtered run resumes bit for bit."""
+    _stop_resume_and_compare(tiny, tmp_path, monkeypatch, Joint, {"method": "joint", "synthetic_filter": "0.5"},
+                             ("segmenter.safetensors",))
 
 
 def test_the_checkpoint_holds_every_level_optimizer_and_generator(reference_run):
