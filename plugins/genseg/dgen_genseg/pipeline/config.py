@@ -131,8 +131,8 @@ class GenSegConfig:
         crossfit_folds: method steer with steer_objective=crossfit: folds of the training pairs.
         crossfit_every: method steer with steer_objective=crossfit: iterations before the held-out fold rotates.
         synthetic_filter: joint, separate, wgan: the fraction of each iteration's synthetic pairs, those the segmenter
-            fits worst (its loss on each, eval mode, before the update), left out of its loss (after FreeMask; a
-            fixed rule on the feature steer=weightnet learns from). 0: every pair counts (the paper).
+            fits worst (synthetic_filter_drop) by its loss on each (eval mode, before the update), left out of its loss
+            (after FreeMask; a fixed rule on the feature steer=weightnet learns from). 0: every pair counts (the paper).
         synthetic_filter_drop: joint, separate, wgan with synthetic_filter > 0: which pairs it leaves out: worst (the
             worst-fitted, FreeMask's filter) or best (the best-fitted: training on the hard pairs only).
         keep_checkpoint: keep the resume checkpoint after the run finishes (may change on --resume).
@@ -212,7 +212,7 @@ class GenSegConfig:
     crossfit_folds: int = 4
     crossfit_every: int = 50
     # a fixed filter of the synthetic pairs (joint, separate, wgan)
-    synthetic_filter: float = 0.0  # fraction of each synthetic batch, the worst-fitted pairs, left out of the loss
+    synthetic_filter: float = 0.0  # fraction of each synthetic batch left out of the loss (which: synthetic_filter_drop)
     synthetic_filter_drop: Literal["worst", "best"] = "worst"  # which end of the ranking the filter leaves out
 
     #: options that only change what a run writes or shows: a resumed run may change them.

@@ -96,11 +96,12 @@ def test_one_filtered_update_equals_a_hand_written_step_on_the_kept_pairs(drop):
         assert torch.allclose(after, before - 0.5 * grad, rtol=0, atol=1e-13)
 
 
-def test_without_the_filter_every_pair_counts():
+@pytest.mark.parametrize("fraction", [0.0, 0.2])  # 0.2 of 4 pairs leaves none out
+def test_without_a_pair_left_out_the_loss_is_the_unfiltered_one(fraction):
     torch.manual_seed(2)
     synthetic, images = torch.rand(4, 3, 8, 8, dtype=torch.float64), torch.rand(4, 3, 8, 8, dtype=torch.float64)
     synthetic_masks, masks = (torch.rand(4, 1, 8, 8) > 0.6).double(), (torch.rand(4, 1, 8, 8) > 0.6).double()
-    config = GenSegConfig(seg_optimizer="sgd", seg_lr=0.5, seg_weight_decay=0.0)
+    config = GenSegConfig(seg_optimizer="sgd", seg_lr=0.5, seg_weight_decay=0.0, synthetic_filter=fraction)
     step = SegmenterStep(config, _segmenter(), bce_dice_loss, Updates(config))
     reference = _segmenter()
     expected = bce_dice_loss(reference(synthetic), synthetic_masks) + bce_dice_loss(reference(images), masks)

@@ -12,7 +12,7 @@ from dgen_genseg.metrics import bce_dice_loss, bce_jaccard_loss
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch, SegLoss, synthetic_plus_real_loss
 from dgen_genseg.pipeline.optim import make_optimizer
-from dgen_genseg.pipeline.parts.synthetic_filter import keep_weights, pair_losses
+from dgen_genseg.pipeline.parts.synthetic_filter import dropped_count, keep_weights, pair_losses
 from dgen_genseg.pipeline.parts.updates import Updates
 
 __all__ = ["SEG_LOSSES", "SegmenterStep"]
@@ -62,7 +62,7 @@ class SegmenterStep:
             images, masks: the real batch as the segmenter sees it ``(B, C, H, W)``, ``(B, 1, H, W)``.
         """
         weights = None
-        if self.synthetic_filter > 0:
+        if dropped_count(self.synthetic_filter, synthetic.shape[0]):
             losses = pair_losses(self.segmenter, self.loss, synthetic, synthetic_masks)  # (B,)
             weights = keep_weights(losses, self.synthetic_filter, self.filter_drop)
         self.segmenter.train()
