@@ -165,8 +165,8 @@ def render_markdown(
     notes: str = "",
 ) -> str:
     """The report; figure links are relative to ``base`` (the benchmark directory). ``commands``: the
-    ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`); ``notes``: markdown
-    written by hand (``OUT/notes.md``), placed after the header."""
+    ``dgen bench`` command lines that ran the grid (see :mod:`dgen.bench.commands`), placed after the notes;
+    ``notes``: markdown written by hand (``OUT/notes.md``), placed right after the header (the write-up first)."""
     rows, records = collected.rows, collected.records
     val_curves, val_figures = val_curves or {}, val_figures or {}
     lines = [
@@ -181,10 +181,10 @@ def render_markdown(
     if any(1 < d.n <= 3 for c in comparisons for d in c.differences.values()) and options.level >= 0.95:
         lines.append("With 2 or 3 seeds this interval is exactly the range of the differences: read it as a "
                      "description of the seeds, not as a significance test (see docs/bench.md).")
-    if commands:
-        lines += ["", "Commands that ran the grid:", "", "```bash", *commands, "```"]
     if notes.strip():
         lines += ["", notes.strip()]
+    if commands:
+        lines += ["", "Commands that ran the grid:", "", "```bash", *commands, "```"]
     if collected.unfinished:
         lines += ["", f"Not finished (left out): {', '.join(collected.unfinished)}."]
     if collected.without_tests:

@@ -82,6 +82,7 @@ def test_report_copy_links_its_own_figures_and_keeps_the_notes(curve_dir, tmp_pa
     aggregate(curve_dir, AggregateOptions(report=docs / "results.md"))
     text = (docs / "results.md").read_text()
     assert "## What we found\n\nGenSeg still climbs.\n" in text and text.index("What we found") < text.index("## isic")
+    assert text.index("What we found") < text.index("Commands that ran the grid:")  # the write-up first
     links = [line.split("](", 1)[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
     assert links and all(link.startswith("results/") and (docs / link).is_file() for link in links)
     assert not stale.exists()
