@@ -19,7 +19,7 @@ from dgen.errors import ConfigError
 from dgen.ranges import check_ranges
 from dgen_genseg.pipeline.option_rules import OPTION_RULES
 from dgen_genseg.pipeline.options import check_new_options
-from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_TRANSFORMS
+from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_INITIAL, DEFAULT_APPEARANCE_TRANSFORMS
 from dgen_genseg.pipeline.steer.geometry_option import DEFAULT_GEOMETRY_TRANSFORMS
 from dgen_genseg.pipeline.steer.variables import DEFAULT_STEER
 
@@ -114,6 +114,8 @@ class GenSegConfig:
             seed-0 screen lost on validation).
         appearance_on: method steer: the images the learnable appearance augments, comma-separated: synthetic (the
             generator's) and/or real (the real pairs the segmenter trains on, after real_augmenter; a second draw).
+        appearance_initial: method steer: each appearance magnitude starts at this fraction of its maximum
+            (steer=appearance; 0.1: a mild augmentation the hypergradient moves 0.6-1.3x in a cpu run).
         geometry_lr: method steer: learning rate of the geometry magnitudes (steer=geometry).
         geometry_transforms: method steer: the warps of the learnable geometry, comma-separated, of rotate, scale,
             translate (steer=geometry).
@@ -202,6 +204,7 @@ class GenSegConfig:
     appearance_lr: float = 0.01
     appearance_transforms: str = DEFAULT_APPEARANCE_TRANSFORMS  # steer=appearance: its transforms, comma-separated
     appearance_on: str = "synthetic"  # steer=appearance: the images it augments: synthetic and/or real
+    appearance_initial: float = DEFAULT_APPEARANCE_INITIAL  # steer=appearance: magnitudes start at this x their maximum
     geometry_lr: float = 0.01
     geometry_transforms: str = DEFAULT_GEOMETRY_TRANSFORMS  # steer=geometry: its warps, comma-separated
     geometry_on: Literal["pairs", "conditions"] = "pairs"  # steer=geometry: warp the rendered pairs or the conditions

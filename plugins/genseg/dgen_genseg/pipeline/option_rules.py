@@ -41,6 +41,8 @@ OPTION_RULES: dict[str, Range] = {
     "upper_batch": Range(low=1, example="8", meaning="pairs in each upper-level loss"),
     "steer_beta": Range(low=0, example="1", meaning="weight of the upper-level loss in the generator's loss"),
     "appearance_lr": Range(low=0, low_open=True, example="0.01", meaning=_LR),
+    "appearance_initial": Range(low=0, high=0.99, low_open=True, example="0.1",
+                                meaning="where the appearance magnitudes start, a fraction of each maximum"),
     "geometry_lr": Range(low=0, low_open=True, example="0.01", meaning=_LR),
     "weights_lr": Range(low=0, low_open=True, example="0.1", meaning=_LR),
     "pool_size": Range(low=1, example="64", meaning="synthetic pairs in the weighted pool"),

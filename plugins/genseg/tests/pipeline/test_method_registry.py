@@ -188,7 +188,7 @@ def test_a_third_party_method_reading_no_such_option_is_refused_naming_it_the_cl
     (("seg_lr",), "'seg_lr' is an option every method reads, not a method option"),
     ("real_augmenter", "reads must be a tuple of option names, e.g. reads=('real_augmenter',)"),
     (("real_augmenter", 3), "reads must be a tuple of option names"),
-    (("zzz",), "'zzz' is not an option of the genseg pipeline; method options: appearance_lr, appearance_on, appearance_transforms, crossfit_every,"),
+    (("zzz",), "'zzz' is not an option of the genseg pipeline; method options: appearance_initial, appearance_lr, appearance_on, appearance_transforms,"),
 ])
 def test_a_declared_reads_that_is_not_a_list_of_method_options_is_refused_at_lookup(reads, says, monkeypatch):
     plugins = _acme_declaring(reads)

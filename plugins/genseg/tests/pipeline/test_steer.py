@@ -13,12 +13,13 @@ from PIL import Image
 
 from dgen.checkpoint import load_weights
 from dgen.errors import ConfigError, DataError
+from dgen.steer import MAX_MAGNITUDES
 from dgen_genseg.generate import UTILITY_FILE, generate
 from dgen_genseg.pipeline.config import GenSegConfig
 from dgen_genseg.pipeline.levels import GenSegBatch, synthetic_plus_real_loss
 from dgen_genseg.pipeline.sampler import PairSampler
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
-from dgen_genseg.pipeline.steer.appearance_option import parse_appearance_transforms
+from dgen_genseg.pipeline.steer.appearance_option import DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_transforms
 from dgen_genseg.pipeline.steer.geometry_option import parse_geometry_transforms
 from dgen_genseg.pipeline.steer.saved import read_appearance
 from dgen_genseg.pipeline.steer.variables import parse_steer
@@ -121,6 +122,27 @@ def test_steer_waits_8_iterations_for_its_first_hypergradient_by_default_and_gen
     assert _method(tiny, method="genseg", hyper_start="2").mlo.solver.hyper_start == 2
 
 
+@pytest.mark.parametrize("initial", [None, "0.5", "0.99"])
+def test_appearance_initial_sets_where_every_magnitude_starts(tiny, initial):
+    from test_fixes_wired import _method
+
+    overrides = {} if initial is None else {"appearance_initial": initial}
+    appearance = _method(tiny, method="steer", steer="appearance", **overrides).appearance
+    fraction = 0.1 if initial is None else float(initial)
+    got = {name: float(value.detach()) for name, value in appearance.magnitudes().items()}
+    assert set(got) == set(parse_appearance_transforms(DEFAULT_APPEARANCE_TRANSFORMS))
+    assert got == pytest.approx({name: fraction * MAX_MAGNITUDES[name] for name in got}, rel=1e-6)
+
+
+@pytest.mark.parametrize("value", ["0", "1", "-0.2"])
+def test_appearance_initial_outside_its_range_is_refused(tiny, tmp_path, value):
+    result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
+                      "--method", "steer:appearance", *tiny.set_args(appearance_initial=value))
+    line = tiny.error_line(result)
+    assert result.exit_code == 1 and "appearance_initial" in line and "(0, 0.99]" in line
+    assert not (tmp_path / "run").exists()
+
+
 def test_steer_takes_a_hypergradient_every_8th_iteration_by_default_and_genseg_every_one(tiny):
     from test_fixes_wired import _method
 
@@ -208,15 +230,16 @@ def test_other_methods_refuse_steer_options(tiny, tmp_path):
     assert "steer='weights' is not read by method 'genseg' (only by steer)" in tiny.error_line(result)
 
 
-@pytest.mark.parametrize("option, variable", [({"appearance_transforms": "blur"}, "appearance"),
-                                              ({"appearance_on": "real"}, "appearance"),
-                                              ({"geometry_transforms": "rotate"}, "geometry"),
-                                              ({"geometry_on": "conditions"}, "geometry")])
-def test_transform_options_without_their_variable_are_refused(tiny, tmp_path, option, variable):
+@pytest.mark.parametrize("option, variable, shown", [({"appearance_transforms": "blur"}, "appearance", "'blur'"),
+                                                     ({"appearance_on": "real"}, "appearance", "'real'"),
+                                                     ({"appearance_initial": "0.5"}, "appearance", "0.5"),
+                                                     ({"geometry_transforms": "rotate"}, "geometry", "'rotate'"),
+                                                     ({"geometry_on": "conditions"}, "geometry", "'conditions'")])
+def test_transform_options_without_their_variable_are_refused(tiny, tmp_path, option, variable, shown):
     result = tiny.cli("run", "genseg", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress",
                       "--method", "steer:weights", *tiny.set_args(**option))
-    (name, value), = option.items()
-    assert f"{name}={value!r} is read only when {variable} is steered, and this run steers weights" in (
+    (name, _), = option.items()
+    assert f"{name}={shown} is read only when {variable} is steered, and this run steers weights" in (
         tiny.error_line(result))
 
 

@@ -18,8 +18,8 @@ __all__ = ["FILTER_OPTIONS", "METHOD_OPTIONS", "STEER_OPTIONS", "check_declared_
 
 #: the options only the ``steer`` method reads.
 STEER_OPTIONS = ("steer", "steer_objective", "steer_beta", "appearance_lr", "appearance_transforms", "appearance_on",
-                 "geometry_lr", "geometry_transforms", "geometry_on", "weights_lr", "weightnet_norm", "pool_size",
-                 "pool_refresh", "crossfit_folds", "crossfit_every")
+                 "appearance_initial", "geometry_lr", "geometry_transforms", "geometry_on", "weights_lr",
+                 "weightnet_norm", "pool_size", "pool_refresh", "crossfit_folds", "crossfit_every")
 #: the options of the fixed filter of the synthetic pairs (joint, separate, wgan).
 FILTER_OPTIONS = ("synthetic_filter", "synthetic_filter_drop")
 #: the options that change only the methods that read them (the review's fixes, the real pairs' augmenter, the

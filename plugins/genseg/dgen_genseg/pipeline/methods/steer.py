@@ -29,8 +29,8 @@ from dgen_genseg.pipeline.parts.assembly import Pix2PixParts
 from dgen_genseg.pipeline.parts.networks import Pix2PixInputs
 from dgen_genseg.pipeline.sample_mode import SampleMode, untouched
 from dgen_genseg.pipeline.sampler import PairSampler
-from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_TRANSFORMS, parse_appearance_on,
-                                                          parse_appearance_transforms)
+from dgen_genseg.pipeline.steer.appearance_option import (DEFAULT_APPEARANCE_INITIAL, DEFAULT_APPEARANCE_TRANSFORMS,
+                                                          parse_appearance_on, parse_appearance_transforms)
 from dgen_genseg.pipeline.steer.crossfit import CrossFit, check_folds
 from dgen_genseg.pipeline.steer.geometry_option import DEFAULT_GEOMETRY_TRANSFORMS, parse_geometry_transforms
 from dgen_genseg.pipeline.steer.levels import SteerBatch, Synthesis
@@ -80,7 +80,8 @@ class Steer:
         self.app_generator = torch.Generator().manual_seed(config.seed + 8)
         self.appearance_on: tuple[str, ...] = ()
         if "appearance" in self.variables:
-            self.appearance = LearnableAppearance(parse_appearance_transforms(config.appearance_transforms)).to(device)
+            self.appearance = LearnableAppearance(parse_appearance_transforms(config.appearance_transforms),
+                                                  initial=config.appearance_initial).to(device)
             self.appearance_on = parse_appearance_on(config.appearance_on)
         self.geometry: Optional[LearnableGeometry] = None
         self.geo_generator = torch.Generator().manual_seed(config.seed + 12)
@@ -250,15 +251,16 @@ class Steer:
 
 
 def _refuse_unsteered_options(config: GenSegConfig, variables: tuple[str, ...]) -> None:
-    """A run that does not steer the appearance (the geometry, the weighting network) must leave its transforms and
-    targets (its normalisation) at their defaults.
+    """A run that does not steer the appearance (the geometry, the weighting network) must leave its transforms,
+    targets and start (its normalisation) at their defaults.
 
     Raises:
-        ConfigError: ``appearance_transforms``, ``appearance_on``, ``geometry_transforms``, ``geometry_on`` or
-            ``weightnet_norm`` set, naming it and the fix.
+        ConfigError: ``appearance_transforms``, ``appearance_on``, ``appearance_initial``, ``geometry_transforms``,
+            ``geometry_on`` or ``weightnet_norm`` set, naming it and the fix.
     """
     for variable, name, default in (("appearance", "appearance_transforms", DEFAULT_APPEARANCE_TRANSFORMS),
                                     ("appearance", "appearance_on", "synthetic"),
+                                    ("appearance", "appearance_initial", DEFAULT_APPEARANCE_INITIAL),
                                     ("geometry", "geometry_transforms", DEFAULT_GEOMETRY_TRANSFORMS),
                                     ("geometry", "geometry_on", "pairs"),
                                     ("weightnet", "weightnet_norm", "none")):
