@@ -56,9 +56,8 @@ def main() -> None:
     for run_dir in args.runs:
         print(f"{run_dir.name}: mean(kept loss) / mean(all), median over {args.batches} batches [gamma that matches]")
         for name, values in ratios(run_dir, args.batches, args.fractions, args.seed).items():
-            ratio = statistics.median(values)
-            print(f"  drop {name}: {ratio:.3f} (quartiles {statistics.quantiles(values, n=4)[0]:.3f}–"
-                  f"{statistics.quantiles(values, n=4)[2]:.3f}) [gamma {1 / ratio:.2f}]")
+            lower, ratio, upper = statistics.quantiles(values, n=4)
+            print(f"  drop {name}: {ratio:.3f} (quartiles {lower:.3f}–{upper:.3f}) [gamma {1 / ratio:.2f}]")
 
 
 if __name__ == "__main__":
